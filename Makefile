@@ -1,0 +1,37 @@
+# pg_prom: Prometheus metrics served from inside PostgreSQL (PGXS build)
+
+EXTENSION = pg_prom
+MODULE_big = pg_prom
+OBJS = \
+	pg_prom.o \
+	src/collectors/collectors.o \
+	src/collectors/database.o \
+	src/collectors/locks.o \
+	src/collectors/self.o \
+	src/collectors/settings.o \
+	src/collectors/stat_activity.o \
+	src/collectors/stat_archiver.o \
+	src/collectors/stat_bgwriter.o \
+	src/collectors/stat_database.o \
+	src/collectors/static.o \
+	src/expo.o \
+	src/http.o \
+	src/listen.o \
+	src/query.o \
+	src/render.o \
+	src/respond.o \
+	src/shmem.o \
+	src/worker.o
+DATA = pg_prom--1.0.sql
+PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
+
+PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla
+
+REGRESS = metrics privileges settings
+REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/test/regress.conf
+TAP_TESTS = 1
+EXTRA_CLEAN = tmp_check_regress
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,239 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_prom.c
+ *		Module entry of pg_prom: settings, worker registration and the
+ *		SQL-callable pg_prom_metrics().
+ *
+ * pg_prom serves Prometheus metrics from inside PostgreSQL.  Loaded through
+ * shared_preload_libraries, it creates its shared counters and registers
+ * one background worker that answers HTTP (worker.c).  Loaded any other
+ * way (CREATE EXTENSION, LOAD), it only defines its settings and the SQL
+ * function, and says in the log that the endpoint is off: the function
+ * works either way, because both doors call the same renderer (render.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_authid.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "src/listen.h"
+#include "src/pg_prom.h"
+#include "src/render.h"
+#include "src/shmem.h"
+
+PG_MODULE_MAGIC;
+
+/*---- GUC variables ----*/
+
+char	   *pgprom_listen_addresses = NULL;
+int			pgprom_port = 9187;
+char	   *pgprom_metrics_path = NULL;
+char	   *pgprom_database = NULL;
+char	   *pgprom_role = NULL;
+int			pgprom_max_clients = 16;
+int			pgprom_request_timeout_ms = 10000;
+int			pgprom_idle_timeout_ms = 120000;
+int			pgprom_scrape_timeout_ms = 8000;
+int			pgprom_lock_timeout_ms = 100;
+int			pgprom_slow_collector_interval_s = 60;
+
+/*---- Function declarations ----*/
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(pg_prom_metrics);
+
+static bool check_metrics_path(char **newval, void **extra, GucSource source);
+static bool check_object_name(char **newval, void **extra, GucSource source);
+static void define_settings(void);
+
+void
+_PG_init(void)
+{
+	define_settings();
+
+	/*
+	 * In order to create our shared memory area and the worker, we have to
+	 * be loaded via shared_preload_libraries.  If not, the SQL function
+	 * still works, so just say that the endpoint is off.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+	{
+		ereport(LOG,
+				(errmsg("pg_prom: loaded without shared_preload_libraries; the HTTP endpoint is off"),
+				 errhint("Add pg_prom to shared_preload_libraries and restart the server to serve /metrics.")));
+		return;
+	}
+
+	pgprom_shmem_install_hooks();
+	pgprom_register_worker();
+}
+
+static void
+define_settings(void)
+{
+	DefineCustomStringVariable("pg_prom.listen_addresses",
+							   "Addresses the metrics endpoint listens on.",
+							   "A comma-separated list of host names or IP addresses; '*' means all, an empty string turns the endpoint off.",
+							   &pgprom_listen_addresses,
+							   "localhost",
+							   PGC_SIGHUP, 0,
+							   pgprom_check_listen_addresses, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.port",
+							"TCP port of the metrics endpoint.",
+							"9187 is postgres_exporter's port, so Prometheus configurations keep working.",
+							&pgprom_port,
+							9187, 1, 65535,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_prom.metrics_path",
+							   "URL path that serves the metrics.",
+							   NULL,
+							   &pgprom_metrics_path,
+							   "/metrics",
+							   PGC_SIGHUP, 0,
+							   check_metrics_path, NULL, NULL);
+
+	DefineCustomStringVariable("pg_prom.database",
+							   "Database the pg_prom worker connects to.",
+							   "Catalog-level views are read through this database; it cannot be dropped while the worker runs.",
+							   &pgprom_database,
+							   "postgres",
+							   PGC_POSTMASTER, 0,
+							   check_object_name, NULL, NULL);
+
+	DefineCustomStringVariable("pg_prom.role",
+							   "Role the pg_prom worker connects as.",
+							   "Empty means the bootstrap superuser; a LOGIN role that is a member of pg_monitor is enough.",
+							   &pgprom_role,
+							   "",
+							   PGC_POSTMASTER, 0,
+							   check_object_name, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.max_clients",
+							"Maximum number of simultaneous HTTP clients.",
+							"Further connections are answered 503 and closed.",
+							&pgprom_max_clients,
+							16, 1, 256,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.request_timeout",
+							"Time a client has to send a request or read a response.",
+							NULL,
+							&pgprom_request_timeout_ms,
+							10000, 100, 600000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.idle_timeout",
+							"Time an idle keep-alive connection stays open.",
+							NULL,
+							&pgprom_idle_timeout_ms,
+							120000, 100, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.scrape_timeout",
+							"Time budget of one scrape; collectors still running when it is spent are cancelled.",
+							"Keep it below Prometheus' scrape_timeout (10s by default).",
+							&pgprom_scrape_timeout_ms,
+							8000, 10, 600000,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.lock_timeout",
+							"Longest time a collector waits for a lock before it gives up.",
+							"0 leaves lock_timeout as it is.",
+							&pgprom_lock_timeout_ms,
+							100, 0, 60000,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.slow_collector_interval",
+							"How often expensive, slowly changing metrics (database sizes) are recomputed.",
+							"Between refreshes the previous values are served; 0 recomputes them on every scrape.",
+							&pgprom_slow_collector_interval_s,
+							60, 0, 86400,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("pg_prom");
+}
+
+/*
+ * pg_prom.metrics_path: an absolute path of safe characters that does not
+ * shadow the fixed routes.
+ */
+static bool
+check_metrics_path(char **newval, void **extra, GucSource source)
+{
+	const char *p = *newval;
+
+	if (p == NULL || p[0] != '/' || strlen(p) > 200)
+	{
+		GUC_check_errdetail("The metrics path must start with \"/\" and be at most 200 characters long.");
+		return false;
+	}
+	if (strcmp(p, "/") == 0 || strcmp(p, "/health") == 0)
+	{
+		GUC_check_errdetail("\"%s\" is reserved for pg_prom's own pages.", p);
+		GUC_check_errhint("Use for example \"/metrics\".");
+		return false;
+	}
+	for (; *p; p++)
+	{
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || strchr("/-_.~", *p)))
+		{
+			GUC_check_errdetail("The metrics path may contain only letters, digits and \"/-_.~\".");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* pg_prom.database and pg_prom.role: must fit in a PostgreSQL name. */
+static bool
+check_object_name(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && strlen(*newval) >= NAMEDATALEN)
+	{
+		GUC_check_errdetail("Names are at most %d bytes long.", NAMEDATALEN - 1);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * pg_prom_metrics() - the exposition text, exactly what /metrics serves.
+ *
+ * The renderer reads shared memory directly (backend status, pgstat), which
+ * bypasses the permission checks of the views, so besides EXECUTE (granted
+ * to pg_monitor) the caller must have the privileges of pg_read_all_stats.
+ */
+Datum
+pg_prom_metrics(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read pg_prom metrics"),
+				 errdetail("Only roles with privileges of the \"%s\" role may read them.",
+						   "pg_read_all_stats"),
+				 errhint("Grant pg_monitor to the role.")));
+
+	initStringInfo(&buf);
+	pgprom_render(&buf);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
+}

@@ -1,0 +1,101 @@
+-- The exposition text of pg_prom_metrics(): the families it must contain,
+-- with HELP and TYPE, and the rules of the text format it must keep.
+CREATE EXTENSION pg_prom;
+
+CREATE TEMP TABLE scrape AS
+SELECT n, l
+FROM regexp_split_to_table(pg_prom_metrics(), E'\n') WITH ORDINALITY AS t(l, n);
+
+-- the families of the core issue, with postgres_exporter's types
+SELECT f AS family, t AS type,
+       EXISTS (SELECT 1 FROM scrape WHERE l = '# TYPE ' || f || ' ' || t) AS typed,
+       EXISTS (SELECT 1 FROM scrape WHERE l LIKE '# HELP ' || f || ' _%') AS helped
+FROM (VALUES ('pg_up', 'gauge'),
+             ('pg_static', 'untyped'),
+             ('pg_postmaster_start_time_seconds', 'gauge'),
+             ('pg_database_size_bytes', 'gauge'),
+             ('pg_database_connection_limit', 'gauge'),
+             ('pg_stat_database_numbackends', 'gauge'),
+             ('pg_stat_database_xact_commit', 'counter'),
+             ('pg_stat_database_blks_hit', 'counter'),
+             ('pg_stat_database_deadlocks', 'counter'),
+             ('pg_stat_database_active_time_seconds_total', 'counter'),
+             ('pg_stat_database_conflicts_confl_lock', 'counter'),
+             ('pg_stat_activity_count', 'gauge'),
+             ('pg_stat_activity_max_tx_duration', 'gauge'),
+             ('pg_locks_count', 'gauge'),
+             ('pg_settings_max_connections', 'gauge'),
+             ('pg_settings_shared_buffers_bytes', 'gauge'),
+             ('pg_settings_statement_timeout_seconds', 'gauge'),
+             ('pg_stat_bgwriter_buffers_alloc_total', 'counter'),
+             ('pg_stat_bgwriter_checkpoints_timed_total', 'counter'),
+             ('pg_stat_archiver_archived_count', 'counter'),
+             ('pg_stat_archiver_failed_count', 'counter'),
+             ('pg_scrape_collector_success', 'gauge'),
+             ('pg_scrape_collector_duration_seconds', 'gauge'),
+             ('pg_prom_scrape_duration_seconds', 'gauge'),
+             ('pg_prom_scrapes_total', 'counter'),
+             ('pg_prom_http_requests_total', 'counter'),
+             ('pg_prom_build_info', 'gauge')) AS v(f, t)
+ORDER BY 1;
+
+-- every TYPE line directly follows the HELP line of the same family
+SELECT count(*) AS type_lines_without_help
+FROM scrape t
+LEFT JOIN scrape h ON h.n = t.n - 1
+WHERE t.l LIKE '# TYPE %'
+  AND (h.l IS NULL OR h.l NOT LIKE '# HELP ' || split_part(t.l, ' ', 3) || ' %');
+
+-- each family is declared once
+SELECT count(*) - count(DISTINCT split_part(l, ' ', 3)) AS families_declared_twice
+FROM scrape WHERE l LIKE '# TYPE %';
+
+-- no series appears twice
+SELECT count(*) - count(DISTINCT regexp_replace(l, ' [^ ]+$', '')) AS duplicate_series
+FROM scrape WHERE l <> '' AND l NOT LIKE '#%';
+
+-- every sample belongs to the family declared just above it (contiguity)
+WITH samples AS (
+  SELECT s.n, regexp_replace(s.l, '[{ ].*$', '') AS name,
+         (SELECT split_part(t.l, ' ', 3) FROM scrape t
+          WHERE t.n < s.n AND t.l LIKE '# TYPE %' ORDER BY t.n DESC LIMIT 1) AS family
+  FROM scrape s WHERE s.l <> '' AND s.l NOT LIKE '#%')
+SELECT count(*) AS samples_outside_their_family
+FROM samples WHERE name <> family
+  AND name NOT IN (family || '_bucket', family || '_sum', family || '_count');
+
+-- sample lines are well formed: name, optional labels, one value
+SELECT count(*) AS malformed_samples
+FROM scrape
+WHERE l <> '' AND l NOT LIKE '#%'
+  AND l !~ '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (NaN|[+-]Inf|-?[0-9.]+(e[+-]?[0-9]+)?)$';
+
+-- the output ends with a newline and has no blank line inside
+SELECT right(pg_prom_metrics(), 1) = E'\n' AS ends_with_newline,
+       (SELECT count(*) FROM scrape
+        WHERE l = '' AND n < (SELECT max(n) FROM scrape)) AS blank_lines;
+
+-- every collector succeeded
+SELECT l FROM scrape WHERE l LIKE 'pg_scrape_collector_success%' ORDER BY n;
+
+-- values that are known here
+SELECT l FROM scrape WHERE l IN ('pg_up 1', 'pg_settings_max_connections 100',
+                                 'pg_settings_shared_buffers_bytes 134217728',
+                                 'pg_settings_statement_timeout_seconds 0',
+                                 'pg_settings_autovacuum 1')
+ORDER BY l;
+
+-- this session is left out of pg_stat_activity_count, like postgres_exporter
+-- leaves out its own connection; every database has all six states
+SELECT count(*) AS activity_series_for_regression_db
+FROM scrape
+WHERE l LIKE 'pg_stat_activity_count{datname="contrib_regression",%';
+
+-- pg_locks_count: nine modes for every database
+SELECT count(*) = 9 * (SELECT count(*) FROM pg_database) AS all_lock_modes
+FROM scrape WHERE l LIKE 'pg_locks_count{%';
+
+-- the scrape counter moves with every render
+SELECT (regexp_match(pg_prom_metrics(), E'\npg_prom_scrapes_total ([0-9]+)'))[1]::int
+     < (regexp_match(pg_prom_metrics(), E'\npg_prom_scrapes_total ([0-9]+)'))[1]::int
+  AS scrapes_counted;

@@ -1,0 +1,65 @@
+/*-------------------------------------------------------------------------
+ *
+ * expo.h
+ *		Prometheus text exposition writer (format 0.0.4).
+ *
+ * A writer appends families to one StringInfo.  It guarantees what a
+ * scrape must never violate: every family appears once, contiguously, with
+ * HELP and TYPE; names are valid; label values are escaped and valid
+ * UTF-8; and no series (name plus label set) is written twice.  A family
+ * that would break these rules is refused and its samples are skipped.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_PROM_EXPO_H
+#define PG_PROM_EXPO_H
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+
+typedef enum PromType
+{
+	PROM_GAUGE,
+	PROM_COUNTER,
+	PROM_UNTYPED,
+	PROM_HISTOGRAM
+} PromType;
+
+typedef struct PromWriter PromWriter;
+
+/* Position of a writer, to undo what a failed collector wrote. */
+typedef struct PromMark
+{
+	int			out_len;
+	int			nfamilies;
+} PromMark;
+
+extern PromWriter *expo_create(StringInfo out);
+extern bool expo_family(PromWriter *w, const char *name, const char *help,
+						PromType type);
+extern void expo_sample(PromWriter *w, const char *suffix, int nlabels,
+						const char *const *names, const char *const *values,
+						double value);
+extern uint64 expo_duplicates(PromWriter *w);
+extern StringInfo expo_output(PromWriter *w);
+
+/* Convenience forms for the common label counts. */
+extern void expo_value(PromWriter *w, double value);
+extern void expo_value1(PromWriter *w, const char *n1, const char *v1,
+						double value);
+extern void expo_value2(PromWriter *w, const char *n1, const char *v1,
+						const char *n2, const char *v2, double value);
+
+/* Undo support for the renderer. */
+extern PromMark expo_mark(PromWriter *w);
+extern void expo_rollback(PromWriter *w, PromMark mark);
+extern List *expo_families_since(PromWriter *w, PromMark mark);
+extern bool expo_replay(PromWriter *w, const char *text, int len,
+						List *families);
+
+/* Exposed for the unit-level checks in the SQL test. */
+extern bool expo_valid_metric_name(const char *name);
+extern bool expo_valid_label_name(const char *name);
+extern void expo_append_double(StringInfo out, double value);
+
+#endif							/* PG_PROM_EXPO_H */

@@ -1,0 +1,368 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.c
+ *		A small, bounded HTTP/1.x request parser (RFC 9112 subset).
+ *
+ * What it accepts: origin-form GET/HEAD/other-method requests, HTTP/1.0
+ * and 1.1, CRLF or bare LF line ends, up to HTTP_MAX_HEADERS header lines.
+ * What it refuses, with the status to answer:
+ *	- a request line longer than HTTP_MAX_REQUEST_LINE: 414
+ *	- a header section longer than HTTP_MAX_HEADER_BYTES or with more than
+ *	  HTTP_MAX_HEADERS lines: 431
+ *	- any control byte (NUL included) outside its place, a malformed
+ *	  request line or header, obs-fold, a bad or conflicting Content-Length,
+ *	  a missing or repeated Host in HTTP/1.1, a target that is not
+ *	  origin-form: 400
+ *	- an HTTP version other than 1.0 and 1.1: 505
+ * Bodies are never read: a request announcing one is reported through
+ * has_body and the caller answers it and closes the connection.
+ *
+ * The function is re-entrant and allocation-free; it may be called again
+ * with a longer buffer after HTTP_PARSE_INCOMPLETE.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "http.h"
+
+/* RFC 9110 token characters */
+static bool
+is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static bool
+equals_ci(const char *a, size_t alen, const char *b)
+{
+	size_t		blen = strlen(b);
+	size_t		i;
+
+	if (alen != blen)
+		return false;
+	for (i = 0; i < alen; i++)
+		if (lower((unsigned char) a[i]) != lower((unsigned char) b[i]))
+			return false;
+	return true;
+}
+
+/* Find the next '\n' in [p, end); NULL if none. */
+static const char *
+find_lf(const char *p, const char *end)
+{
+	return memchr(p, '\n', end - p);
+}
+
+/* Length of a line without its CR LF or LF. */
+static size_t
+line_length(const char *start, const char *lf)
+{
+	size_t		n = lf - start;
+
+	if (n > 0 && start[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+static bool
+parse_request_line(const char *line, size_t n, HttpRequest *req, int *status)
+{
+	const char *end = line + n;
+	const char *p = line;
+	const char *method;
+	const char *target;
+	size_t		mlen;
+	size_t		tlen;
+	size_t		i;
+	const char *q;
+
+	*status = 400;
+	method = p;
+	while (p < end && is_tchar((unsigned char) *p))
+		p++;
+	mlen = p - method;
+	if (mlen == 0 || mlen > 16 || p >= end || *p != ' ')
+		return false;
+	p++;
+
+	target = p;
+	while (p < end && *p != ' ')
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c <= 0x20 || c == 0x7f)
+			return false;
+		p++;
+	}
+	tlen = p - target;
+	if (tlen == 0 || p >= end)
+		return false;
+	p++;
+
+	if (end - p != 8 || memcmp(p, "HTTP/", 5) != 0 ||
+		p[5] < '0' || p[5] > '9' || p[6] != '.' || p[7] < '0' || p[7] > '9')
+		return false;
+	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
+	{
+		*status = 505;
+		return false;
+	}
+	req->minor_version = p[7] - '0';
+
+	if (mlen == 3 && memcmp(method, "GET", 3) == 0)
+		req->method = HTTP_METHOD_GET;
+	else if (mlen == 4 && memcmp(method, "HEAD", 4) == 0)
+		req->method = HTTP_METHOD_HEAD;
+	else
+		req->method = HTTP_METHOD_OTHER;
+
+	/* origin-form only: "/path[?query]" */
+	if (target[0] != '/')
+		return false;
+	q = memchr(target, '?', tlen);
+	if (q == NULL)
+		q = target + tlen;
+	if ((size_t) (q - target) > HTTP_MAX_PATH)
+	{
+		*status = 414;
+		return false;
+	}
+	memcpy(req->path, target, q - target);
+	req->path[q - target] = '\0';
+	if (q < target + tlen)
+	{
+		size_t		qlen = target + tlen - q - 1;
+
+		if (qlen > HTTP_MAX_QUERY)
+		{
+			*status = 414;
+			return false;
+		}
+		memcpy(req->query, q + 1, qlen);
+		req->query[qlen] = '\0';
+	}
+	for (i = 0; req->path[i]; i++)
+		if (req->path[i] == '#')
+			return false;
+	return true;
+}
+
+/* Parse a Content-Length value: digits only, bounded. */
+static bool
+parse_content_length(const char *v, size_t n, unsigned long long *out)
+{
+	unsigned long long value = 0;
+	size_t		i;
+
+	if (n == 0 || n > 18)
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		value = value * 10 + (v[i] - '0');
+	}
+	*out = value;
+	return true;
+}
+
+/* Apply the tokens of a Connection header to keep_alive. */
+static void
+parse_connection(const char *v, size_t n, HttpRequest *req)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		size_t		start;
+		size_t		stop;
+
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		start = i;
+		while (i < n && v[i] != ',')
+			i++;
+		stop = i;
+		while (stop > start && (v[stop - 1] == ' ' || v[stop - 1] == '\t'))
+			stop--;
+		if (equals_ci(v + start, stop - start, "close"))
+			req->keep_alive = false;
+		else if (equals_ci(v + start, stop - start, "keep-alive"))
+			req->keep_alive = true;
+	}
+}
+
+HttpParseResult
+http_parse_request(const char *buf, size_t len, HttpRequest *req,
+				   size_t *consumed, int *status)
+{
+	const char *p = buf;
+	const char *end = buf + len;
+	const char *lf;
+	const char *headers_start;
+	int			nheaders = 0;
+	int			nhost = 0;
+	bool		have_length = false;
+	unsigned long long content_length = 0;
+
+	memset(req, 0, sizeof(*req));
+	*consumed = 0;
+	*status = 0;
+
+	/* RFC 9112 2.2: ignore a few empty lines before the request line. */
+	while (p < end && p - buf < 4 && (*p == '\r' || *p == '\n'))
+		p++;
+
+	lf = find_lf(p, end);
+	if (lf == NULL)
+	{
+		if ((size_t) (end - p) > HTTP_MAX_REQUEST_LINE)
+		{
+			*status = 414;
+			return HTTP_PARSE_ERROR;
+		}
+		return HTTP_PARSE_INCOMPLETE;
+	}
+	if (line_length(p, lf) > HTTP_MAX_REQUEST_LINE)
+	{
+		*status = 414;
+		return HTTP_PARSE_ERROR;
+	}
+	if (!parse_request_line(p, line_length(p, lf), req, status))
+		return HTTP_PARSE_ERROR;
+	req->keep_alive = (req->minor_version == 1);
+
+	p = lf + 1;
+	headers_start = p;
+	for (;;)
+	{
+		size_t		n;
+		const char *colon;
+		const char *v;
+		const char *vend;
+		size_t		i;
+
+		lf = find_lf(p, end);
+		if (lf == NULL)
+		{
+			if ((size_t) (end - headers_start) > HTTP_MAX_HEADER_BYTES)
+			{
+				*status = 431;
+				return HTTP_PARSE_ERROR;
+			}
+			return HTTP_PARSE_INCOMPLETE;
+		}
+		if ((size_t) (lf + 1 - headers_start) > HTTP_MAX_HEADER_BYTES)
+		{
+			*status = 431;
+			return HTTP_PARSE_ERROR;
+		}
+		n = line_length(p, lf);
+		if (n == 0)
+		{
+			p = lf + 1;
+			break;				/* end of the header section */
+		}
+		if (++nheaders > HTTP_MAX_HEADERS)
+		{
+			*status = 431;
+			return HTTP_PARSE_ERROR;
+		}
+
+		*status = 400;
+		/* no obs-fold, no control bytes, a token before the colon */
+		colon = memchr(p, ':', n);
+		if (colon == NULL || colon == p)
+			return HTTP_PARSE_ERROR;
+		for (i = 0; p + i < colon; i++)
+			if (!is_tchar((unsigned char) p[i]))
+				return HTTP_PARSE_ERROR;
+		v = colon + 1;
+		vend = p + n;
+		for (i = 0; v + i < vend; i++)
+		{
+			unsigned char c = (unsigned char) v[i];
+
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				return HTTP_PARSE_ERROR;
+		}
+		while (v < vend && (*v == ' ' || *v == '\t'))
+			v++;
+		while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
+			vend--;
+
+		if (equals_ci(p, colon - p, "host"))
+			nhost++;
+		else if (equals_ci(p, colon - p, "connection"))
+			parse_connection(v, vend - v, req);
+		else if (equals_ci(p, colon - p, "content-length"))
+		{
+			unsigned long long value;
+
+			if (!parse_content_length(v, vend - v, &value) ||
+				(have_length && value != content_length))
+				return HTTP_PARSE_ERROR;
+			have_length = true;
+			content_length = value;
+		}
+		else if (equals_ci(p, colon - p, "transfer-encoding"))
+			req->has_body = true;
+
+		p = lf + 1;
+	}
+
+	*status = 400;
+	if (req->minor_version == 1 && nhost != 1)
+		return HTTP_PARSE_ERROR;
+	if (nhost > 1)
+		return HTTP_PARSE_ERROR;
+	if (content_length > 0)
+		req->has_body = true;
+
+	*status = 0;
+	*consumed = p - buf;
+	return HTTP_PARSE_OK;
+}
+
+const char *
+http_reason(int status)
+{
+	switch (status)
+	{
+		case 200:
+			return "OK";
+		case 400:
+			return "Bad Request";
+		case 404:
+			return "Not Found";
+		case 405:
+			return "Method Not Allowed";
+		case 408:
+			return "Request Timeout";
+		case 413:
+			return "Content Too Large";
+		case 414:
+			return "URI Too Long";
+		case 431:
+			return "Request Header Fields Too Large";
+		case 500:
+			return "Internal Server Error";
+		case 501:
+			return "Not Implemented";
+		case 503:
+			return "Service Unavailable";
+		case 505:
+			return "HTTP Version Not Supported";
+		default:
+			return "Unknown";
+	}
+}

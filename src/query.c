@@ -1,0 +1,162 @@
+/*-------------------------------------------------------------------------
+ *
+ * query.c
+ *		SPI helpers for collectors that read catalog and statistics views.
+ *
+ * Each query is prepared once per process and kept (SPI_keepplan), so a
+ * scrape pays for execution only; the plan cache replans by itself after
+ * catalog changes.  Queries are fixed strings that schema-qualify every
+ * object: nothing from a request or a user ever reaches SQL.  Results are
+ * read from SPI_tuptable of the last pgprom_query(); columns must be text
+ * or float8 (queries cast).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "expo.h"
+#include "query.h"
+#include "render.h"
+
+/* Databases of the current render; reset by the renderer. */
+static List *render_databases = NIL;
+static bool render_databases_valid = false;
+
+uint64
+pgprom_query(SPIPlanPtr *plan, const char *sql)
+{
+	int			rc;
+
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, 0, NULL);
+
+		if (p == NULL)
+			elog(ERROR, "pg_prom: SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "pg_prom: SPI_keepplan failed");
+		*plan = p;
+	}
+	rc = SPI_execute_plan(*plan, NULL, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_prom: query failed: %s", SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+bool
+pgprom_isnull(uint64 row, int col)
+{
+	bool		isnull;
+
+	(void) SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+						 col, &isnull);
+	return isnull;
+}
+
+/* Text column as a C string in CurrentMemoryContext; "" for NULL. */
+char *
+pgprom_text(uint64 row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row],
+								  SPI_tuptable->tupdesc, col, &isnull);
+
+	if (isnull)
+		return pstrdup("");
+	return TextDatumGetCString(d);
+}
+
+double
+pgprom_double(uint64 row, int col, double if_null)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row],
+								  SPI_tuptable->tupdesc, col, &isnull);
+
+	if (isnull)
+		return if_null;
+	return DatumGetFloat8(d);
+}
+
+/*
+ * The databases in pg_database, read once per render and kept in the
+ * render's memory so that every collector labels them the same way.
+ */
+List *
+pgprom_databases(void)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext old;
+	uint64		n;
+	uint64		i;
+	List	   *result = NIL;
+
+	if (render_databases_valid)
+		return render_databases;
+
+	n = pgprom_query(&plan,
+					 "SELECT oid::pg_catalog.int8::pg_catalog.float8, datname::pg_catalog.text,"
+					 " datconnlimit::pg_catalog.float8, datallowconn::pg_catalog.int4::pg_catalog.float8"
+					 " FROM pg_catalog.pg_database ORDER BY datname");
+	old = MemoryContextSwitchTo(pgprom_render_context());
+	for (i = 0; i < n; i++)
+	{
+		PromDatabase *db = palloc(sizeof(PromDatabase));
+
+		db->oid = (Oid) pgprom_double(i, 1, 0);
+		db->name = pgprom_text(i, 2);
+		db->connlimit = (int) pgprom_double(i, 3, -1);
+		db->allowconn = pgprom_double(i, 4, 0) != 0;
+		result = lappend(result, db);
+	}
+	MemoryContextSwitchTo(old);
+	render_databases = result;
+	render_databases_valid = true;
+	return result;
+}
+
+/* Called by the renderer at the start and end of every render. */
+void
+pgprom_forget_databases(void)
+{
+	render_databases = NIL;
+	render_databases_valid = false;
+}
+
+/*
+ * Write one family per value column of the last query's result; each row
+ * is a series labelled by the leading text columns.
+ */
+void
+pgprom_emit_columns(PromWriter *w, uint64 nrows, int nlabels,
+					const char *const *labels, const PromColumn *cols,
+					int ncols)
+{
+	const char **values = palloc(sizeof(char *) * Max(nlabels, 1));
+	int			c;
+	uint64		r;
+
+	for (c = 0; c < ncols; c++)
+	{
+		const PromColumn *col = &cols[c];
+		int			valcol = nlabels + c + 1;
+
+		if (!expo_family(w, col->name, col->help, (PromType) col->type))
+			continue;
+		for (r = 0; r < nrows; r++)
+		{
+			int			l;
+
+			if (col->skip_null && pgprom_isnull(r, valcol))
+				continue;
+			for (l = 0; l < nlabels; l++)
+				values[l] = pgprom_text(r, l + 1);
+			expo_sample(w, NULL, nlabels, labels, values,
+						pgprom_double(r, valcol, 0) * col->scale);
+		}
+	}
+}

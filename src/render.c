@@ -1,0 +1,341 @@
+/*-------------------------------------------------------------------------
+ *
+ * render.c
+ *		The one renderer behind /metrics and pg_prom_metrics().
+ *
+ * Both doors call pgprom_render() inside a transaction with an active
+ * snapshot: the worker opens one per scrape, the SQL function runs in the
+ * caller's.  Each collector runs in its own internal subtransaction with a
+ * lock_timeout and a statement timeout taken from what is left of
+ * pg_prom.scrape_timeout.  When a collector fails, the writer forgets what
+ * it wrote, the error is logged (at most once a minute per collector and
+ * process) and counted, and the scrape goes on: the failure shows only as
+ * pg_scrape_collector_success{collector} 0.
+ *
+ * Collectors marked slow (expensive, slowly changing: database sizes) keep
+ * their output in a per-process cache for pg_prom.slow_collector_interval
+ * seconds and are replayed from it in between.
+ *
+ * Query cancels that are not our own timeout (a user's Ctrl-C or
+ * statement_timeout on the SQL door) are rethrown, never swallowed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "storage/proc.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+
+#include "collectors/collectors.h"
+#include "expo.h"
+#include "pg_prom.h"
+#include "query.h"
+#include "render.h"
+#include "shmem.h"
+
+/* Seconds between two log lines about the same failing collector. */
+#define COLLECTOR_LOG_INTERVAL_S 60
+
+/* A slow collector's last good output, kept between scrapes. */
+typedef struct CollectorCache
+{
+	MemoryContext cxt;			/* holds text and families; reset on refresh */
+	bool		valid;
+	TimestampTz taken;
+	char	   *text;
+	int			len;
+	List	   *families;
+} CollectorCache;
+
+/* Outcome of one collector in one render. */
+typedef struct CollectorResult
+{
+	bool		success;
+	double		seconds;
+} CollectorResult;
+
+static MemoryContext render_cxt = NULL;
+static CollectorCache caches[PGPROM_MAX_COLLECTORS];
+static TimestampTz last_failure_log[PGPROM_MAX_COLLECTORS];
+
+static void run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
+						  TimestampTz deadline, CollectorResult *result);
+static bool replay_cached(PromWriter *w, int idx);
+static void save_cache(PromWriter *w, int idx, PromMark mark);
+static void log_failure(int idx, const char *message);
+static void write_scrape_families(PromWriter *w, CollectorResult *results,
+								  instr_time started);
+
+MemoryContext
+pgprom_render_context(void)
+{
+	Assert(render_cxt != NULL);
+	return render_cxt;
+}
+
+void
+pgprom_render(StringInfo out)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext collector_cxt;
+	PromWriter *w;
+	CollectorResult results[PGPROM_MAX_COLLECTORS];
+	instr_time	started;
+	TimestampTz deadline;
+	int			i;
+
+	INSTR_TIME_SET_CURRENT(started);
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   pgprom_scrape_timeout_ms);
+
+	render_cxt = AllocSetContextCreate(oldcxt, "pg_prom render",
+									   ALLOCSET_DEFAULT_SIZES);
+	collector_cxt = AllocSetContextCreate(render_cxt, "pg_prom collector",
+										  ALLOCSET_DEFAULT_SIZES);
+	pgprom_forget_databases();
+
+	PG_TRY();
+	{
+		MemoryContextSwitchTo(render_cxt);
+		w = expo_create(out);
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pg_prom: SPI_connect failed");
+		MemoryContextSwitchTo(render_cxt);
+
+		for (i = 0; i < pgprom_num_collectors; i++)
+			run_collector(w, i, collector_cxt, deadline, &results[i]);
+
+		write_scrape_families(w, results, started);
+		SPI_finish();
+
+		if (pgprom_shared)
+		{
+			pg_atomic_fetch_add_u64(&pgprom_shared->scrapes, 1);
+			if (expo_duplicates(w) > 0)
+				pg_atomic_fetch_add_u64(&pgprom_shared->duplicate_series,
+										expo_duplicates(w));
+		}
+	}
+	PG_FINALLY();
+	{
+		pgprom_forget_databases();
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextDelete(render_cxt);
+		render_cxt = NULL;
+	}
+	PG_END_TRY();
+}
+
+static void
+run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
+			  TimestampTz deadline, CollectorResult *result)
+{
+	const PromCollector *c = &pgprom_collectors[idx];
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	PromMark	mark = expo_mark(w);
+	instr_time	t0,
+				t1;
+	long		remaining_ms;
+	volatile bool armed = false;
+
+	INSTR_TIME_SET_CURRENT(t0);
+	result->success = false;
+	result->seconds = 0;
+
+	if (c->slow && replay_cached(w, idx))
+	{
+		result->success = true;
+		return;
+	}
+
+	remaining_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+												   deadline);
+	if (remaining_ms <= 0)
+	{
+		if (pgprom_shared)
+			pg_atomic_fetch_add_u64(&pgprom_shared->collector_errors[idx], 1);
+		log_failure(idx, "skipped: pg_prom.scrape_timeout was used up by earlier collectors");
+		return;
+	}
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(collector_cxt);
+
+	PG_TRY();
+	{
+		int			nestlevel = NewGUCNestLevel();
+
+		if (pgprom_lock_timeout_ms > 0 &&
+			(LockTimeout == 0 || LockTimeout > pgprom_lock_timeout_ms))
+		{
+			char		buf[32];
+
+			snprintf(buf, sizeof(buf), "%d", pgprom_lock_timeout_ms);
+			(void) set_config_option("lock_timeout", buf, PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+									 false);
+		}
+		if (!get_timeout_active(STATEMENT_TIMEOUT))
+		{
+			enable_timeout_after(STATEMENT_TIMEOUT, (int) Max(remaining_ms, 1));
+			armed = true;
+		}
+
+		c->collect(w);
+
+		if (armed)
+		{
+			disable_timeout(STATEMENT_TIMEOUT, false);
+			armed = false;
+		}
+		AtEOXact_GUC(true, nestlevel);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		result->success = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		bool		own_timeout = false;
+
+		if (armed)
+		{
+			own_timeout = get_timeout_indicator(STATEMENT_TIMEOUT, true);
+			disable_timeout(STATEMENT_TIMEOUT, false);
+		}
+		MemoryContextSwitchTo(render_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		expo_rollback(w, mark);
+
+		/* A cancel that is not ours belongs to the caller. */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)
+			ReThrowError(edata);
+
+		if (pgprom_shared)
+			pg_atomic_fetch_add_u64(&pgprom_shared->collector_errors[idx], 1);
+		log_failure(idx, edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+
+	/* A timer that fired just as the collector finished must not leak. */
+	if (QueryCancelPending && get_timeout_indicator(STATEMENT_TIMEOUT, true))
+		QueryCancelPending = false;
+
+	MemoryContextReset(collector_cxt);
+
+	if (result->success && c->slow)
+		save_cache(w, idx, mark);
+
+	INSTR_TIME_SET_CURRENT(t1);
+	INSTR_TIME_SUBTRACT(t1, t0);
+	result->seconds = INSTR_TIME_GET_DOUBLE(t1);
+}
+
+static bool
+replay_cached(PromWriter *w, int idx)
+{
+	CollectorCache *cache = &caches[idx];
+
+	if (!cache->valid || pgprom_slow_collector_interval_s <= 0)
+		return false;
+	if (TimestampDifferenceExceeds(cache->taken, GetCurrentTimestamp(),
+								   pgprom_slow_collector_interval_s * 1000))
+		return false;
+	return expo_replay(w, cache->text, cache->len, cache->families);
+}
+
+static void
+save_cache(PromWriter *w, int idx, PromMark mark)
+{
+	CollectorCache *cache = &caches[idx];
+	MemoryContext old;
+	StringInfo	out;
+
+	if (pgprom_slow_collector_interval_s <= 0)
+		return;
+	if (cache->cxt == NULL)
+		cache->cxt = AllocSetContextCreate(TopMemoryContext,
+										   "pg_prom collector cache",
+										   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(cache->cxt);
+
+	out = expo_output(w);
+	old = MemoryContextSwitchTo(cache->cxt);
+	cache->len = out->len - mark.out_len;
+	cache->text = palloc(cache->len + 1);
+	memcpy(cache->text, out->data + mark.out_len, cache->len);
+	cache->text[cache->len] = '\0';
+	cache->families = expo_families_since(w, mark);
+	MemoryContextSwitchTo(old);
+	cache->taken = GetCurrentTimestamp();
+	cache->valid = true;
+}
+
+static void
+log_failure(int idx, const char *message)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (last_failure_log[idx] != 0 &&
+		!TimestampDifferenceExceeds(last_failure_log[idx], now,
+									COLLECTOR_LOG_INTERVAL_S * 1000))
+		return;
+	last_failure_log[idx] = now;
+	ereport(LOG,
+			(errmsg("pg_prom: collector \"%s\" failed: %s",
+					pgprom_collectors[idx].name, message ? message : "unknown error"),
+			 errdetail("Its metrics are left out of this scrape; pg_scrape_collector_success{collector=\"%s\"} is 0.",
+					   pgprom_collectors[idx].name),
+			 errhint("Further failures of this collector are logged at most once every %d seconds.",
+					 COLLECTOR_LOG_INTERVAL_S)));
+}
+
+/*
+ * Families about the scrape itself: per-collector outcome (postgres_exporter's
+ * names) and the render's own duration.
+ */
+static void
+write_scrape_families(PromWriter *w, CollectorResult *results,
+					  instr_time started)
+{
+	instr_time	now;
+	int			i;
+
+	if (expo_family(w, "pg_scrape_collector_success",
+					"Whether a collector succeeded (1) or failed (0) in this scrape.",
+					PROM_GAUGE))
+		for (i = 0; i < pgprom_num_collectors; i++)
+			expo_value1(w, "collector", pgprom_collectors[i].name,
+						results[i].success ? 1 : 0);
+
+	if (expo_family(w, "pg_scrape_collector_duration_seconds",
+					"Time a collector took in this scrape, in seconds.",
+					PROM_GAUGE))
+		for (i = 0; i < pgprom_num_collectors; i++)
+			expo_value1(w, "collector", pgprom_collectors[i].name,
+						results[i].seconds);
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, started);
+	if (expo_family(w, "pg_prom_scrape_duration_seconds",
+					"Time this scrape took to render, in seconds.",
+					PROM_GAUGE))
+		expo_value(w, INSTR_TIME_GET_DOUBLE(now));
+}

@@ -1,0 +1,191 @@
+/*-------------------------------------------------------------------------
+ *
+ * respond.c
+ *		Routes of the HTTP endpoint and the responses they produce.
+ *
+ * Fixed routes only; nothing from the request reaches SQL or the renderer
+ * except the choice of route:
+ *	pg_prom.metrics_path	GET/HEAD: the exposition text (renders)
+ *	/						GET/HEAD: a small HTML landing page
+ *	/health					GET/HEAD: 200 "OK" while the worker runs
+ * Other paths get 404; other methods on these paths 405 with Allow.
+ * Runs only in the worker; rendering opens its own transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "pgstat.h"
+#include "tcop/tcopprot.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "pg_prom.h"
+#include "render.h"
+#include "respond.h"
+#include "shmem.h"
+
+#define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
+#define CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
+#define CONTENT_TYPE_HTML "text/html; charset=utf-8"
+
+static void append_response(StringInfo out, int status,
+							const char *content_type, const char *body,
+							int body_len, bool head_only, bool keep_alive,
+							const char *extra_headers);
+static bool render_metrics(StringInfo body);
+
+/*
+ * Build the response to req into out; returns the status code.  keep_alive
+ * is in/out: the caller's wish, cleared when the connection must close.
+ */
+int
+pgprom_respond(const HttpRequest *req, StringInfo out, bool *keep_alive)
+{
+	bool		head_only = (req->method == HTTP_METHOD_HEAD);
+	bool		is_metrics = strcmp(req->path, pgprom_metrics_path) == 0;
+	bool		is_root = strcmp(req->path, "/") == 0;
+	bool		is_health = strcmp(req->path, "/health") == 0;
+
+	if (!is_metrics && !is_root && !is_health)
+	{
+		if (req->has_body)
+			*keep_alive = false;
+		append_response(out, 404, CONTENT_TYPE_TEXT, "Not Found\n", 10,
+						head_only, *keep_alive, NULL);
+		return 404;
+	}
+	if (req->method == HTTP_METHOD_OTHER)
+	{
+		/* a body we do not read would be taken for the next request */
+		*keep_alive = *keep_alive && !req->has_body;
+		append_response(out, 405, CONTENT_TYPE_TEXT,
+						"Method Not Allowed\n", 19, false, *keep_alive,
+						"Allow: GET, HEAD\r\n");
+		return 405;
+	}
+	if (req->has_body)
+	{
+		*keep_alive = false;
+		append_response(out, 413, CONTENT_TYPE_TEXT,
+						"Request bodies are not accepted.\n", 33,
+						head_only, false, NULL);
+		return 413;
+	}
+
+	if (is_health)
+	{
+		append_response(out, 200, CONTENT_TYPE_TEXT, "OK\n", 3, head_only,
+						*keep_alive, NULL);
+		return 200;
+	}
+	if (is_root)
+	{
+		StringInfoData page;
+
+		initStringInfo(&page);
+		appendStringInfo(&page,
+						 "<!DOCTYPE html>\n<html><head><title>pg_prom</title></head>\n"
+						 "<body><h1>pg_prom %s</h1>\n"
+						 "<p>PostgreSQL metrics for Prometheus, served from inside the server.</p>\n"
+						 "<ul><li><a href=\"%s\">Metrics</a></li>\n"
+						 "<li><a href=\"/health\">Health</a></li></ul>\n"
+						 "</body></html>\n",
+						 PG_PROM_VERSION, pgprom_metrics_path);
+		append_response(out, 200, CONTENT_TYPE_HTML, page.data, page.len,
+						head_only, *keep_alive, NULL);
+		pfree(page.data);
+		return 200;
+	}
+
+	/* the metrics */
+	{
+		StringInfoData body;
+
+		initStringInfo(&body);
+		if (!render_metrics(&body))
+		{
+			pfree(body.data);
+			append_response(out, 500, CONTENT_TYPE_TEXT,
+							"The scrape failed; see the server log.\n", 38,
+							head_only, *keep_alive, NULL);
+			return 500;
+		}
+		append_response(out, 200, CONTENT_TYPE_METRICS, body.data, body.len,
+						head_only, *keep_alive, NULL);
+		pfree(body.data);
+		return 200;
+	}
+}
+
+/* A response for a request that could not be parsed; always closes. */
+void
+pgprom_respond_error(int status, StringInfo out, bool head_only)
+{
+	char		body[64];
+
+	snprintf(body, sizeof(body), "%s\n", http_reason(status));
+	append_response(out, status, CONTENT_TYPE_TEXT, body, strlen(body),
+					head_only, false, NULL);
+}
+
+static void
+append_response(StringInfo out, int status, const char *content_type,
+				const char *body, int body_len, bool head_only,
+				bool keep_alive, const char *extra_headers)
+{
+	appendStringInfo(out,
+					 "HTTP/1.1 %d %s\r\n"
+					 "Content-Type: %s\r\n"
+					 "Content-Length: %d\r\n"
+					 "Connection: %s\r\n"
+					 "Cache-Control: no-store\r\n"
+					 "%s"
+					 "\r\n",
+					 status, http_reason(status), content_type, body_len,
+					 keep_alive ? "keep-alive" : "close",
+					 extra_headers ? extra_headers : "");
+	if (!head_only)
+		appendBinaryStringInfo(out, body, body_len);
+}
+
+/*
+ * Render inside a transaction of our own.  An error that escapes the
+ * renderer's per-collector isolation aborts the transaction, is logged,
+ * and turns into a 500 for this request only.
+ */
+static bool
+render_metrics(StringInfo body)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "pg_prom scrape");
+	debug_query_string = "pg_prom scrape";
+
+	PG_TRY();
+	{
+		pgprom_render(body);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+
+	debug_query_string = NULL;
+	MemoryContextSwitchTo(oldcxt);
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return ok;
+}

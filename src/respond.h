@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * respond.h
+ *		Turn a parsed HTTP request into a complete response.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_PROM_RESPOND_H
+#define PG_PROM_RESPOND_H
+
+#include "lib/stringinfo.h"
+
+#include "http.h"
+
+extern int	pgprom_respond(const HttpRequest *req, StringInfo out,
+						   bool *keep_alive);
+extern void pgprom_respond_error(int status, StringInfo out,
+								 bool head_only);
+
+#endif							/* PG_PROM_RESPOND_H */

@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *		Create and attach pg_prom's fixed shared-memory area.
+ *
+ * The area holds only atomics, so readers and writers need no lock.  It
+ * exists only when the library is in shared_preload_libraries; every user
+ * must cope with pgprom_shared == NULL (the SQL function works without it).
+ * After a crash-restart the postmaster runs the startup hook again and the
+ * counters start from zero, which rate() in Prometheus handles.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+
+#include "shmem.h"
+
+PgPromShared *pgprom_shared = NULL;
+
+const int	pgprom_http_codes[PGPROM_NUM_HTTP_CODES] = PGPROM_HTTP_CODES_INIT;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void pgprom_shmem_request(void);
+static void pgprom_shmem_startup(void);
+
+/*
+ * Called from _PG_init while shared_preload_libraries is processed.
+ */
+void
+pgprom_shmem_install_hooks(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = pgprom_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = pgprom_shmem_startup;
+}
+
+static void
+pgprom_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(PgPromShared)));
+}
+
+static void
+pgprom_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	pgprom_shared = ShmemInitStruct("pg_prom", sizeof(PgPromShared), &found);
+	if (!found)
+	{
+		int			i;
+
+		pg_atomic_init_u32(&pgprom_shared->worker_pid, 0);
+		pg_atomic_init_u32(&pgprom_shared->bound_port, 0);
+		pg_atomic_init_u64(&pgprom_shared->scrapes, 0);
+		for (i = 0; i < PGPROM_NUM_HTTP_CODES; i++)
+			pg_atomic_init_u64(&pgprom_shared->http_requests[i], 0);
+		pg_atomic_init_u64(&pgprom_shared->clients_refused, 0);
+		pg_atomic_init_u64(&pgprom_shared->duplicate_series, 0);
+		for (i = 0; i < PGPROM_MAX_COLLECTORS; i++)
+			pg_atomic_init_u64(&pgprom_shared->collector_errors[i], 0);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * Count one HTTP response by status code; unknown codes are not counted
+ * (the table above lists every code the worker produces).
+ */
+void
+pgprom_count_http_status(int status)
+{
+	int			i;
+
+	if (pgprom_shared == NULL)
+		return;
+	for (i = 0; i < PGPROM_NUM_HTTP_CODES; i++)
+	{
+		if (pgprom_http_codes[i] == status)
+		{
+			pg_atomic_fetch_add_u64(&pgprom_shared->http_requests[i], 1);
+			return;
+		}
+	}
+}

@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *		pg_prom's fixed shared-memory area: counters that outlive processes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_PROM_SHMEM_H
+#define PG_PROM_SHMEM_H
+
+#include "port/atomics.h"
+
+/* HTTP status codes the worker can answer with, in counter order. */
+#define PGPROM_HTTP_CODES_INIT {200, 400, 404, 405, 408, 413, 414, 431, 500, 501, 503, 505}
+#define PGPROM_NUM_HTTP_CODES 12
+
+/* Upper bound on the collector table (collectors.c checks it at build). */
+#define PGPROM_MAX_COLLECTORS 32
+
+typedef struct PgPromShared
+{
+	pg_atomic_uint32 worker_pid;	/* 0 while no worker runs */
+	pg_atomic_uint32 bound_port;	/* port the worker listens on, 0 if none */
+	pg_atomic_uint64 scrapes;	/* renders, both doors */
+	pg_atomic_uint64 http_requests[PGPROM_NUM_HTTP_CODES];
+	pg_atomic_uint64 clients_refused;	/* over pg_prom.max_clients */
+	pg_atomic_uint64 duplicate_series;	/* dropped by the writer */
+	pg_atomic_uint64 collector_errors[PGPROM_MAX_COLLECTORS];
+} PgPromShared;
+
+/* NULL unless loaded through shared_preload_libraries */
+extern PgPromShared *pgprom_shared;
+
+extern const int pgprom_http_codes[PGPROM_NUM_HTTP_CODES];
+
+extern void pgprom_shmem_install_hooks(void);
+extern void pgprom_count_http_status(int status);
+
+#endif							/* PG_PROM_SHMEM_H */

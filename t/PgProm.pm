@@ -1,0 +1,125 @@
+# Helpers shared by pg_prom's TAP tests: a node with pg_prom preloaded,
+# raw and parsed HTTP requests, and the server-log check every test ends
+# with.
+package PgProm;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use HTTP::Tiny;
+use IO::Socket::INET;
+use IO::Select;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+our @EXPORT = qw(new_prom_node wait_for_endpoint http_get http_raw
+  open_client read_response metrics_of check_log_clean worker_pid);
+
+# A node with pg_prom in shared_preload_libraries and the endpoint on a
+# free loopback port.  Extra configuration lines may follow.
+sub new_prom_node
+{
+	my ($name, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(%{ $opts{init} || {} });
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'pg_prom'
+pg_prom.listen_addresses = '127.0.0.1'
+pg_prom.port = $port
+restart_after_crash = on
+} . ($opts{conf} || ''));
+	return ($node, $port);
+}
+
+# Wait until /health answers on the port (at most $timeout seconds).
+sub wait_for_endpoint
+{
+	my ($port, $timeout) = @_;
+	$timeout ||= 60;
+	my $deadline = time + $timeout;
+	while (time < $deadline)
+	{
+		my $r = HTTP::Tiny->new(timeout => 2)->get("http://127.0.0.1:$port/health");
+		return 1 if $r->{status} == 200;
+		sleep 0.2;
+	}
+	return 0;
+}
+
+sub http_get
+{
+	my ($port, $path, %headers) = @_;
+	return HTTP::Tiny->new(timeout => 20, keep_alive => 0)
+	  ->get("http://127.0.0.1:$port$path", { headers => \%headers });
+}
+
+sub open_client
+{
+	my ($port) = @_;
+	return IO::Socket::INET->new(
+		PeerAddr => '127.0.0.1',
+		PeerPort => $port,
+		Proto => 'tcp',
+		Timeout => 5) or die "connect to $port: $!";
+}
+
+# Read from a socket until the peer closes it or $timeout seconds pass.
+sub read_response
+{
+	my ($sock, $timeout) = @_;
+	$timeout ||= 10;
+	my $sel = IO::Select->new($sock);
+	my $data = '';
+	my $deadline = time + $timeout;
+	while (time < $deadline)
+	{
+		last unless $sel->can_read($deadline - time);
+		my $buf;
+		my $n = sysread($sock, $buf, 65536);
+		last if !defined $n || $n == 0;
+		$data .= $buf;
+	}
+	return $data;
+}
+
+# Send raw bytes on a new connection and return everything the server
+# sends back before it closes the connection.
+sub http_raw
+{
+	my ($port, $bytes, $timeout) = @_;
+	my $sock = open_client($port);
+	syswrite($sock, $bytes);
+	my $resp = read_response($sock, $timeout);
+	close($sock);
+	return $resp;
+}
+
+sub metrics_of
+{
+	my ($port) = @_;
+	my $r = http_get($port, '/metrics');
+	die "GET /metrics: $r->{status}" unless $r->{status} == 200;
+	return $r->{content};
+}
+
+sub worker_pid
+{
+	my ($node) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_prom'");
+}
+
+# The check every test ends with: our code must never crash a backend.
+sub check_log_clean
+{
+	my ($node) = @_;
+	my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile);
+	unlike($log, qr/terminated by signal/, $node->name . ': no process terminated by a signal');
+	unlike($log, qr/server process .* was terminated/, $node->name . ': no server process terminated');
+}
+
+1;
