@@ -102,22 +102,6 @@ define_settings(void)
 							   PGC_SIGHUP, 0,
 							   check_metrics_path, NULL, NULL);
 
-	DefineCustomStringVariable("pg_prom.database",
-							   "Database the pg_prom worker connects to.",
-							   "Catalog-level views are read through this database; it cannot be dropped while the worker runs.",
-							   &pgprom_database,
-							   "postgres",
-							   PGC_POSTMASTER, 0,
-							   check_object_name, NULL, NULL);
-
-	DefineCustomStringVariable("pg_prom.role",
-							   "Role the pg_prom worker connects as.",
-							   "Empty means the bootstrap superuser; a LOGIN role that is a member of pg_monitor is enough.",
-							   &pgprom_role,
-							   "",
-							   PGC_POSTMASTER, 0,
-							   check_object_name, NULL, NULL);
-
 	DefineCustomIntVariable("pg_prom.max_clients",
 							"Maximum number of simultaneous HTTP clients.",
 							"Further connections are answered 503 and closed.",
@@ -165,6 +149,29 @@ define_settings(void)
 							60, 0, 86400,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	/*
+	 * Settings of the worker's connection exist only where there is a
+	 * worker: PGC_POSTMASTER variables cannot be created after startup.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomStringVariable("pg_prom.database",
+								   "Database the pg_prom worker connects to.",
+								   "Catalog-level views are read through this database; it cannot be dropped while the worker runs.",
+								   &pgprom_database,
+								   "postgres",
+								   PGC_POSTMASTER, 0,
+								   check_object_name, NULL, NULL);
+
+		DefineCustomStringVariable("pg_prom.role",
+								   "Role the pg_prom worker connects as.",
+								   "Empty means the bootstrap superuser; a LOGIN role that is a member of pg_monitor is enough.",
+								   &pgprom_role,
+								   "",
+								   PGC_POSTMASTER, 0,
+								   check_object_name, NULL, NULL);
+	}
 
 	MarkGUCPrefixReserved("pg_prom");
 }

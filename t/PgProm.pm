@@ -64,7 +64,7 @@ sub open_client
 		PeerAddr => '127.0.0.1',
 		PeerPort => $port,
 		Proto => 'tcp',
-		Timeout => 5) or die "connect to $port: $!";
+		Timeout => 5) || die "connect to $port: $!";
 }
 
 # Read from a socket until the peer closes it or $timeout seconds pass.

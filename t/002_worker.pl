@@ -1,0 +1,139 @@
+# Proves the worker's life cycle and isolation: it reloads and re-binds on
+# SIGHUP, turns the endpoint off and on, comes back after
+# pg_terminate_backend, exits promptly on shutdown, keeps answering while
+# a migration holds an ACCESS EXCLUSIVE lock on a catalog (only the
+# collectors that need it fail, visibly), and the SQL function works
+# without shared_preload_libraries.
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::Bin;
+
+use PgProm;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+my ($node, $port) = new_prom_node('worker');
+$node->start;
+ok(wait_for_endpoint($port), 'endpoint answers');
+
+# --- the worker as PostgreSQL sees it ------------------------------------------
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_prom'"),
+	'1', 'one pg_prom worker');
+is($node->safe_psql('postgres',
+	"SELECT datname FROM pg_stat_activity WHERE backend_type = 'pg_prom'"),
+	'postgres', 'connected to pg_prom.database');
+
+# --- SIGHUP: new port, endpoint off, endpoint back --------------------------
+my $port2 = PostgreSQL::Test::Cluster::get_free_port();
+$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.port = $port2");
+$node->reload;
+ok(wait_for_endpoint($port2, 30), 'after reload the endpoint moves to the new port');
+is(http_get($port, '/health')->{status}, 599, 'the old port is closed');
+my $old_pid = worker_pid($node);
+
+$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.listen_addresses = ''");
+$node->reload;
+my $off = 0;
+for (1 .. 100)
+{
+	if (http_get($port2, '/health')->{status} == 599) { $off = 1; last; }
+	sleep 0.1;
+}
+ok($off, "listen_addresses = '' turns the endpoint off");
+ok($node->log_contains('pg_prom: HTTP endpoint is off'), 'and says so in the log');
+is(worker_pid($node), $old_pid, 'the worker keeps running while the endpoint is off');
+
+$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.listen_addresses");
+$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.listen_addresses = '127.0.0.1'");
+$node->reload;
+ok(wait_for_endpoint($port2, 30), 'endpoint back after reload');
+
+# an invalid value in the file is rejected at reload; the worker keeps the old one
+$node->append_conf('postgresql.conf', "pg_prom.metrics_path = 'no-slash'\n");
+$node->reload;
+sleep 1;
+is(http_get($port2, '/metrics')->{status}, 200, 'invalid metrics_path in a reload is ignored');
+ok($node->log_contains('invalid value for parameter "pg_prom.metrics_path"'),
+	'and the log says why');
+$node->adjust_conf('postgresql.conf', 'pg_prom.metrics_path', "'/custom/metrics'");
+$node->reload;
+my $moved = 0;
+for (1 .. 100)
+{
+	if (http_get($port2, '/custom/metrics')->{status} == 200) { $moved = 1; last; }
+	sleep 0.1;
+}
+ok($moved, 'a valid metrics_path is taken at reload');
+is(http_get($port2, '/metrics')->{status}, 404, 'the old path is gone');
+$node->adjust_conf('postgresql.conf', 'pg_prom.metrics_path', "'/metrics'");
+$node->reload;
+sleep 0.5;
+
+# --- pg_terminate_backend: the postmaster restarts the worker ----------------------
+$old_pid = worker_pid($node);
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($old_pid)");
+my $back = 0;
+my $t0 = time;
+while (time - $t0 < 30)
+{
+	my $pid = worker_pid($node);
+	if ($pid ne '' && $pid ne $old_pid && http_get($port2, '/health')->{status} == 200)
+	{
+		$back = 1;
+		last;
+	}
+	sleep 0.2;
+}
+ok($back, 'terminated worker is restarted and serves again');
+
+# --- a migration holds ACCESS EXCLUSIVE on pg_database ------------------------
+{
+	my $bg = $node->background_psql('postgres');
+	$bg->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_database IN ACCESS EXCLUSIVE MODE;');
+	$t0 = time;
+	my $r = http_get($port2, '/metrics');
+	my $took = time - $t0;
+	is($r->{status}, 200, 'scrape answers 200 while pg_database is locked');
+	ok($took < 5, "and promptly ($took s)");
+	like($r->{content}, qr/^pg_scrape_collector_success\{collector="locks"\} 0$/m,
+		'the collector that needs pg_database reports failure');
+	like($r->{content}, qr/^pg_scrape_collector_success\{collector="settings"\} 1$/m,
+		'the others still succeed');
+	like($r->{content}, qr/^pg_settings_max_connections 100$/m, 'and their metrics are there');
+	unlike($r->{content}, qr/^pg_locks_count/m, 'the failed collector left nothing half-written');
+	like($r->{content}, qr/^pg_prom_collector_errors_total\{collector="locks"\} [1-9]/m,
+		'the failure is counted');
+	$bg->query_safe('COMMIT;');
+	$bg->quit;
+	ok($node->log_contains('pg_prom: collector "locks" failed: canceling statement due to lock timeout'),
+		'the failure is logged with its reason');
+	like(metrics_of($port2), qr/^pg_scrape_collector_success\{collector="locks"\} 1$/m,
+		'and the collector recovers when the lock is gone');
+}
+
+# --- shutdown is prompt -------------------------------------------------------
+$t0 = time;
+$node->stop('fast');
+ok(time - $t0 < 10, 'fast shutdown with the worker running is prompt');
+check_log_clean($node);
+
+# --- without shared_preload_libraries --------------------------------------------
+my $plain = PostgreSQL::Test::Cluster->new('plain');
+$plain->init;
+$plain->start;
+$plain->safe_psql('postgres', 'CREATE EXTENSION pg_prom');
+my $text = $plain->safe_psql('postgres', 'SELECT pg_prom_metrics()');
+like($text, qr/^pg_up 1$/m, 'pg_prom_metrics() works without shared_preload_libraries');
+like($text, qr/^pg_stat_activity_count\{/m, 'with shared-memory collectors');
+unlike($text, qr/^pg_prom_scrapes_total/m, 'and without the shared counters');
+ok($plain->log_contains('loaded without shared_preload_libraries; the HTTP endpoint is off'),
+	'the log says the endpoint is off');
+$plain->stop;
+check_log_clean($plain);
+
+done_testing();

@@ -1,0 +1,44 @@
+# Proves the worker on a streaming hot standby: it starts once the standby
+# is consistent, every collector succeeds read-only, and it keeps serving
+# across a promotion.
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::Bin;
+
+use PgProm;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my ($primary, $pport) = new_prom_node('primary', init => { allows_streaming => 1 });
+$primary->start;
+ok(wait_for_endpoint($pport), 'primary endpoint answers');
+$primary->backup('b1');
+
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'b1', has_streaming => 1);
+my $sport = PostgreSQL::Test::Cluster::get_free_port();
+$standby->append_conf('postgresql.conf', "pg_prom.port = $sport\n");
+$standby->start;
+$primary->safe_psql('postgres', 'CREATE TABLE t AS SELECT 1 AS a');
+$primary->wait_for_catchup($standby);
+
+ok(wait_for_endpoint($sport), 'standby endpoint answers');
+is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'it is a standby');
+my $m = metrics_of($sport);
+like($m, qr/^pg_up 1$/m, 'pg_up 1 on the standby');
+unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succeeds on the standby');
+like($m, qr/^pg_stat_activity_count\{datname="postgres",state="active"/m, 'activity on the standby');
+
+$standby->promote;
+$standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()');
+$m = metrics_of($sport);
+like($m, qr/^pg_up 1$/m, 'still serving after promotion');
+unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succeeds after promotion');
+
+$standby->stop;
+$primary->stop;
+check_log_clean($_) for ($primary, $standby);
+done_testing();

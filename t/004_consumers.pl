@@ -1,0 +1,122 @@
+# Proves that real consumers accept what pg_prom serves: promtool's linter
+# finds nothing in the families pg_prom introduces, the Python
+# prometheus_client parser reads every family, and a real Prometheus
+# server scrapes the endpoint and reports the target up.
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::Bin;
+
+use JSON::PP;
+use PgProm;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+my ($node, $port) = new_prom_node('consumers');
+$node->start;
+ok(wait_for_endpoint($port), 'endpoint answers');
+$node->safe_psql('postgres', 'CREATE DATABASE app; CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g');
+
+my $dir = PostgreSQL::Test::Utils::tempdir();
+my $text = metrics_of($port);
+open(my $fh, '>', "$dir/scrape.prom") or die;
+print $fh $text;
+close $fh;
+
+# --- promtool --------------------------------------------------------------
+my ($stdout, $stderr);
+IPC::Run::run([ 'promtool', 'check', 'metrics' ], '<', "$dir/scrape.prom",
+	'>', \$stdout, '2>', \$stderr);
+my @findings = split /\n/, ($stdout // '') . ($stderr // '');
+unlike(join("\n", @findings), qr/error while linting|text format parsing error/,
+	'promtool parses the whole scrape');
+my @ours = grep { /^pg_prom_/ } @findings;
+is_deeply(\@ours, [], 'promtool finds nothing in the pg_prom_ families')
+  or diag(join("\n", @ours));
+note("findings on inherited postgres_exporter names: " . scalar(@findings));
+
+# --- a third-party parser --------------------------------------------------------
+my $py = <<'PY';
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+text = open(sys.argv[1]).read()
+families = list(text_string_to_metric_families(text))
+samples = sum(len(f.samples) for f in families)
+print(len(families), samples)
+PY
+my $out = `/usr/bin/python3 -c '$py' $dir/scrape.prom 2>&1`;
+my $types = () = $text =~ /^# TYPE /mg;
+my $sample_lines = () = $text =~ /^[a-z]/mg;
+is($?, 0, 'prometheus_client parses the scrape') or diag($out);
+like($out, qr/^$types $sample_lines$/, "every family ($types) and sample ($sample_lines) is read");
+
+# --- a real Prometheus server ------------------------------------------------------
+my $prom_port = PostgreSQL::Test::Cluster::get_free_port();
+open($fh, '>', "$dir/prometheus.yml") or die;
+print $fh <<"YML";
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: pg_prom
+    static_configs:
+      - targets: ['127.0.0.1:$port']
+YML
+close $fh;
+my $prom = IPC::Run::start(
+	[
+		'prometheus', "--config.file=$dir/prometheus.yml",
+		"--storage.tsdb.path=$dir/data",
+		"--web.listen-address=127.0.0.1:$prom_port"
+	],
+	'>', "$dir/prometheus.log", '2>&1');
+
+sub prom_query
+{
+	my ($q) = @_;
+	my $r = HTTP::Tiny->new(timeout => 5)->get("http://127.0.0.1:$prom_port/api/v1/query?query=$q");
+	return undef unless $r->{status} == 200;
+	return decode_json($r->{content})->{data}{result};
+}
+
+my ($health, $up, $last_error) = ('', undef, '');
+my $deadline = time + 60;
+while (time < $deadline)
+{
+	my $r = HTTP::Tiny->new(timeout => 5)->get("http://127.0.0.1:$prom_port/api/v1/targets");
+	if ($r->{status} == 200)
+	{
+		my $t = decode_json($r->{content})->{data}{activeTargets}[0];
+		if ($t)
+		{
+			$health = $t->{health};
+			$last_error = $t->{lastError};
+			last if $health eq 'up';
+		}
+	}
+	sleep 0.5;
+}
+is($health, 'up', 'Prometheus reports the pg_prom target up') or diag($last_error);
+
+my $res;
+for (1 .. 20)
+{
+	$res = prom_query('pg_up');
+	last if $res && @$res;
+	sleep 0.5;
+}
+is($res->[0]{value}[1], '1', 'Prometheus stored pg_up = 1');
+$res = prom_query('pg_database_size_bytes{datname="app"}');
+ok($res && @$res == 1 && $res->[0]{value}[1] > 0, 'per-database series arrive with their labels');
+$res = prom_query('scrape_samples_scraped{job="pg_prom"}');
+ok($res && $res->[0]{value}[1] > 500, "Prometheus ingested the samples ($res->[0]{value}[1])");
+
+$prom->signal('TERM');
+$prom->finish;
+
+$node->stop;
+check_log_clean($node);
+done_testing();
