@@ -39,4 +39,18 @@
 #define pgprom_local_beentry(i) pgstat_fetch_stat_local_beentry(i)
 #endif
 
+
+/* The GUC array: PG16 returns its length through an argument. */
+#include "utils/guc_tables.h"
+#if PG_VERSION_NUM >= 160000
+#define pgprom_guc_variables(n) get_guc_variables(n)
+#else
+static inline struct config_generic **
+pgprom_guc_variables(int *n)
+{
+	*n = GetNumConfigOptions();
+	return get_guc_variables();
+}
+#endif
+
 #endif							/* PG_PROM_COMPAT_H */

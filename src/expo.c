@@ -28,6 +28,7 @@
 #include "common/hashfn.h"
 #include "common/shortest_dec.h"
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -216,9 +217,15 @@ expo_family(PromWriter *w, const char *name, const char *help, PromType type)
 	w->gen++;
 	w->count = 0;
 
-	appendStringInfo(w->out, "# HELP %s ", name);
+	appendStringInfoString(w->out, "# HELP ");
+	appendStringInfoString(w->out, name);
+	appendStringInfoChar(w->out, ' ');
 	append_escaped(w->out, help ? help : "", false);
-	appendStringInfo(w->out, "\n# TYPE %s %s\n", name, type_names[type]);
+	appendStringInfoString(w->out, "\n# TYPE ");
+	appendStringInfoString(w->out, name);
+	appendStringInfoChar(w->out, ' ');
+	appendStringInfoString(w->out, type_names[type]);
+	appendStringInfoChar(w->out, '\n');
 	return true;
 }
 
@@ -277,42 +284,40 @@ static void
 append_escaped(StringInfo out, const char *s, bool label_value)
 {
 	const unsigned char *p = (const unsigned char *) s;
-	int			remaining = strlen(s);
+	const unsigned char *end = p + strlen(s);
 
-	while (remaining > 0)
+	while (p < end)
 	{
-		unsigned char c = *p;
+		const unsigned char *run = p;
 
-		if (c < 0x80)
-		{
-			if (c == '\\')
-				appendStringInfoString(out, "\\\\");
-			else if (c == '\n')
-				appendStringInfoString(out, "\\n");
-			else if (c == '"' && label_value)
-				appendStringInfoString(out, "\\\"");
-			else
-				appendStringInfoChar(out, (char) c);
+		/* copy the longest run of plain ASCII in one go */
+		while (p < end && *p < 0x80 && *p != '\\' && *p != '\n' &&
+			   !(*p == '"' && label_value))
 			p++;
-			remaining--;
-		}
+		if (p > run)
+			appendBinaryStringInfo(out, (const char *) run, p - run);
+		if (p >= end)
+			break;
+
+		if (*p == '\\')
+			appendStringInfoString(out, "\\\\");
+		else if (*p == '\n')
+			appendStringInfoString(out, "\\n");
+		else if (*p == '"')
+			appendStringInfoString(out, "\\\"");
 		else
 		{
 			int			len = pg_utf_mblen(p);
 
-			if (len <= remaining && pg_utf8_islegal(p, len))
+			if (len <= end - p && pg_utf8_islegal(p, len))
 			{
 				appendBinaryStringInfo(out, (const char *) p, len);
 				p += len;
-				remaining -= len;
+				continue;
 			}
-			else
-			{
-				appendStringInfoString(out, "\xEF\xBF\xBD");
-				p++;
-				remaining--;
-			}
+			appendStringInfoString(out, "\xEF\xBF\xBD");
 		}
+		p++;
 	}
 }
 
@@ -324,7 +329,12 @@ expo_append_double(StringInfo out, double value)
 	else if (isinf(value))
 		appendStringInfoString(out, value > 0 ? "+Inf" : "-Inf");
 	else if (value == rint(value) && fabs(value) < 1e15)
-		appendStringInfo(out, "%.0f", value);
+	{
+		char		buf[MAXINT8LEN + 1];
+		int			len = pg_lltoa((int64) value, buf);
+
+		appendBinaryStringInfo(out, buf, len);
+	}
 	else
 	{
 		char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];

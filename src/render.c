@@ -90,6 +90,7 @@ pgprom_render(StringInfo out)
 	CollectorResult results[PGPROM_MAX_COLLECTORS];
 	instr_time	started;
 	TimestampTz deadline;
+	int			nestlevel;
 	int			i;
 
 	INSTR_TIME_SET_CURRENT(started);
@@ -111,8 +112,23 @@ pgprom_render(StringInfo out)
 			elog(ERROR, "pg_prom: SPI_connect failed");
 		MemoryContextSwitchTo(render_cxt);
 
+		/* no collector may queue behind a lock for long */
+		nestlevel = NewGUCNestLevel();
+		if (pgprom_lock_timeout_ms > 0 &&
+			(LockTimeout == 0 || LockTimeout > pgprom_lock_timeout_ms))
+		{
+			char		buf[32];
+
+			snprintf(buf, sizeof(buf), "%d", pgprom_lock_timeout_ms);
+			(void) set_config_option("lock_timeout", buf, PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+									 false);
+		}
+
 		for (i = 0; i < pgprom_num_collectors; i++)
 			run_collector(w, i, collector_cxt, deadline, &results[i]);
+
+		AtEOXact_GUC(true, nestlevel);
 
 		write_scrape_families(w, results, started);
 		SPI_finish();
@@ -173,18 +189,6 @@ run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 
 	PG_TRY();
 	{
-		int			nestlevel = NewGUCNestLevel();
-
-		if (pgprom_lock_timeout_ms > 0 &&
-			(LockTimeout == 0 || LockTimeout > pgprom_lock_timeout_ms))
-		{
-			char		buf[32];
-
-			snprintf(buf, sizeof(buf), "%d", pgprom_lock_timeout_ms);
-			(void) set_config_option("lock_timeout", buf, PGC_USERSET,
-									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-									 false);
-		}
 		if (!get_timeout_active(STATEMENT_TIMEOUT))
 		{
 			enable_timeout_after(STATEMENT_TIMEOUT, (int) Max(remaining_ms, 1));
@@ -198,7 +202,6 @@ run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 			disable_timeout(STATEMENT_TIMEOUT, false);
 			armed = false;
 		}
-		AtEOXact_GUC(true, nestlevel);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
