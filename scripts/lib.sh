@@ -31,3 +31,12 @@ build_and_install() {
 	make -C "$here" -s PG_CONFIG=$PG_BIN/../bin/pg_config all >/dev/null
 	make -C "$here" -s install >/dev/null
 }
+
+# The first port from $1 up that nothing on 127.0.0.1 listens on.
+pick_port() {
+	local p=$1
+	while (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; do
+		p=$((p + 1))
+	done
+	echo $p
+}

@@ -8,7 +8,7 @@
 #
 # Ports (override with environment variables): PostgreSQL PGPORT=54329,
 # pg_prom PG_PROM_PORT=9187, Prometheus PROM_PORT=9090.  Everything listens
-# on 127.0.0.1 only.
+# on 127.0.0.1 only; a port in use is replaced by the next free one.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +41,12 @@ install_packages
 build_and_install
 stop_demo
 rm -rf "$demo"
+
+# a port already taken (a running postgres_exporter, a system Prometheus)
+# moves the demo to the next free one
+pgport=$(pick_port $pgport)
+promport=$(pick_port $promport)
+metricsport=$(pick_port $metricsport)
 mkdir -p "$demo"
 chown postgres: "$demo"
 

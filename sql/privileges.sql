@@ -14,9 +14,13 @@ RESET ROLE;
 
 -- EXECUTE alone is not enough
 SET ROLE prom_executor;
-\set VERBOSITY verbose
 SELECT length(pg_prom_metrics()) > 0;
-\set VERBOSITY default
+DO $$
+BEGIN
+  PERFORM pg_prom_metrics();
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE NOTICE 'caught SQLSTATE %', SQLSTATE;
+END $$;
 RESET ROLE;
 
 -- a member of pg_monitor reads everything
