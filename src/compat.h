@@ -53,4 +53,11 @@ pgprom_guc_variables(int *n)
 }
 #endif
 
+/* PgStat_StatDBEntry counters lost their n_ prefix in 16. */
+#if PG_VERSION_NUM >= 160000
+#define PGPROM_DBSTAT(entry, field) ((entry)->field)
+#else
+#define PGPROM_DBSTAT(entry, field) ((entry)->n_##field)
+#endif
+
 #endif							/* PG_PROM_COMPAT_H */

@@ -420,6 +420,32 @@ expo_value2(PromWriter *w, const char *n1, const char *v1,
 	expo_sample(w, NULL, 2, names, values, value);
 }
 
+void
+expo_columns(PromWriter *w, const PromColumn *cols, int ncols, int nrows,
+			 int nlabels, const char *const *labelnames,
+			 const char *const *labelvalues, const double *values,
+			 const bool *nulls)
+{
+	int			c;
+	int			r;
+
+	for (c = 0; c < ncols; c++)
+	{
+		if (!expo_family(w, cols[c].name, cols[c].help, cols[c].type))
+			continue;
+		for (r = 0; r < nrows; r++)
+		{
+			int			cell = r * ncols + c;
+
+			if (cols[c].skip_null && nulls && nulls[cell])
+				continue;
+			expo_sample(w, NULL, nlabels, labelnames,
+						labelvalues ? labelvalues + r * nlabels : NULL,
+						(nulls && nulls[cell]) ? 0 : values[cell] / cols[c].divisor);
+		}
+	}
+}
+
 StringInfo
 expo_output(PromWriter *w)
 {

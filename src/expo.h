@@ -50,6 +50,25 @@ extern void expo_value1(PromWriter *w, const char *n1, const char *v1,
 extern void expo_value2(PromWriter *w, const char *n1, const char *v1,
 						const char *n2, const char *v2, double value);
 
+/*
+ * A table of values written as one family per column: row r is a series
+ * labelled by labelvalues[r * nlabels ...], with value values[r * ncols + c]
+ * (divided by the column's divisor) in the family of column c.
+ */
+typedef struct PromColumn
+{
+	const char *name;			/* full metric name */
+	const char *help;
+	PromType	type;
+	double		divisor;		/* divide the value by this (unit change) */
+	bool		skip_null;		/* leave NULL cells out instead of 0 */
+} PromColumn;
+
+extern void expo_columns(PromWriter *w, const PromColumn *cols, int ncols,
+						 int nrows, int nlabels, const char *const *labelnames,
+						 const char *const *labelvalues, const double *values,
+						 const bool *nulls);
+
 /* Undo support for the renderer. */
 extern PromMark expo_mark(PromWriter *w);
 extern void expo_rollback(PromWriter *w, PromMark mark);

@@ -119,6 +119,20 @@ pgprom_databases(void)
 	return result;
 }
 
+/* Position of a database in pgprom_databases(), or -1. */
+int
+pgprom_database_index(List *databases, Oid oid)
+{
+	ListCell   *lc;
+
+	foreach(lc, databases)
+	{
+		if (((PromDatabase *) lfirst(lc))->oid == oid)
+			return foreach_current_index(lc);
+	}
+	return -1;
+}
+
 /* Called by the renderer at the start and end of every render. */
 void
 pgprom_forget_databases(void)
@@ -136,27 +150,22 @@ pgprom_emit_columns(PromWriter *w, uint64 nrows, int nlabels,
 					const char *const *labels, const PromColumn *cols,
 					int ncols)
 {
-	const char **values = palloc(sizeof(char *) * Max(nlabels, 1));
-	int			c;
+	const char **labelvalues = palloc(sizeof(char *) * Max(nrows * nlabels, 1));
+	double	   *values = palloc(sizeof(double) * Max(nrows * ncols, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(nrows * ncols, 1));
 	uint64		r;
+	int			c;
 
-	for (c = 0; c < ncols; c++)
+	for (r = 0; r < nrows; r++)
 	{
-		const PromColumn *col = &cols[c];
-		int			valcol = nlabels + c + 1;
-
-		if (!expo_family(w, col->name, col->help, (PromType) col->type))
-			continue;
-		for (r = 0; r < nrows; r++)
+		for (c = 0; c < nlabels; c++)
+			labelvalues[r * nlabels + c] = pgprom_text(r, c + 1);
+		for (c = 0; c < ncols; c++)
 		{
-			int			l;
-
-			if (col->skip_null && pgprom_isnull(r, valcol))
-				continue;
-			for (l = 0; l < nlabels; l++)
-				values[l] = pgprom_text(r, l + 1);
-			expo_sample(w, NULL, nlabels, labels, values,
-						pgprom_double(r, valcol, 0) * col->scale);
+			nulls[r * ncols + c] = pgprom_isnull(r, nlabels + c + 1);
+			values[r * ncols + c] = pgprom_double(r, nlabels + c + 1, 0);
 		}
 	}
+	expo_columns(w, cols, ncols, (int) nrows, nlabels, labels, labelvalues,
+				 values, nulls);
 }

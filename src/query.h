@@ -11,6 +11,8 @@
 #include "executor/spi.h"
 #include "nodes/pg_list.h"
 
+#include "expo.h"
+
 /* A database as seen in pg_database, listed once per render. */
 typedef struct PromDatabase
 {
@@ -25,25 +27,10 @@ extern char *pgprom_text(uint64 row, int col);
 extern double pgprom_double(uint64 row, int col, double if_null);
 extern bool pgprom_isnull(uint64 row, int col);
 extern List *pgprom_databases(void);
+extern int	pgprom_database_index(List *databases, Oid oid);
 extern void pgprom_forget_databases(void);
-
-
-
-/*
- * A value column of a "one family per column" query: the result has the
- * label columns first (text), then one float8 column per PromColumn.
- */
-typedef struct PromColumn
-{
-	const char *name;			/* full metric name */
-	const char *help;
-	int			type;			/* PromType */
-	double		scale;			/* multiply the value by this */
-	bool		skip_null;		/* leave NULL rows out instead of 0 */
-} PromColumn;
-
-struct PromWriter;
-extern void pgprom_emit_columns(struct PromWriter *w, uint64 nrows,
+extern void pgprom_emit_columns(PromWriter *w, uint64 nrows,
 								int nlabels, const char *const *labels,
 								const PromColumn *cols, int ncols);
+
 #endif							/* PG_PROM_QUERY_H */

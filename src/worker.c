@@ -100,6 +100,7 @@ static void conn_read(Conn *c);
 static void conn_process_input(Conn *c);
 static void conn_write(Conn *c);
 static void conn_respond_error(Conn *c, int status);
+static void conn_send(Conn *c, int status, bool close_after);
 static void conn_close(Conn *c);
 static void expire_deadlines(void);
 static void reap_closed(void);
@@ -483,15 +484,7 @@ conn_process_input(Conn *c)
 	initStringInfo(&c->out);
 	status = pgprom_respond(&req, &c->out, &keep_alive);
 	MemoryContextSwitchTo(old);
-	pgprom_count_http_status(status);
-
-	c->out_off = 0;
-	c->close_after = !keep_alive;
-	c->state = CONN_WRITING;
-	c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											  pgprom_request_timeout_ms);
-	wait_set_dirty = true;
-	conn_write(c);
+	conn_send(c, status, !keep_alive);
 }
 
 static void
@@ -502,11 +495,17 @@ conn_respond_error(Conn *c, int status)
 	initStringInfo(&c->out);
 	pgprom_respond_error(status, &c->out, false);
 	MemoryContextSwitchTo(old);
-	pgprom_count_http_status(status);
+	c->in_len = 0;				/* what follows a bad request is not read */
+	conn_send(c, status, true);
+}
 
-	c->in_len = 0;
+/* Start sending the response built in c->out. */
+static void
+conn_send(Conn *c, int status, bool close_after)
+{
+	pgprom_count_http_status(status);
 	c->out_off = 0;
-	c->close_after = true;
+	c->close_after = close_after;
 	c->state = CONN_WRITING;
 	c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 											  pgprom_request_timeout_ms);

@@ -52,7 +52,7 @@ unit_of(int flags, double *factor)
 			*factor = XLOG_BLCKSZ;
 			return "bytes";
 		case GUC_UNIT_MS:
-			*factor = 0.001;
+			*factor = -1000;	/* negative: divide, which is exact */
 			return "seconds";
 		case GUC_UNIT_S:
 			*factor = 1;
@@ -123,7 +123,7 @@ pgprom_collect_settings(PromWriter *w)
 
 		unit = (g->vartype == PGC_BOOL) ? NULL : unit_of(g->flags, &factor);
 		if (unit && value != -1)
-			value *= factor;
+			value = factor < 0 ? value / -factor : value * factor;
 
 		resetStringInfo(&name);
 		appendStringInfo(&name, "pg_settings_%s", g->name);

@@ -121,20 +121,6 @@ fill_key(ActivityKey *key, PgBackendStatus *be, int state)
 	}
 }
 
-/* Position of a database in the render's list, or -1. */
-static int
-database_index(List *databases, Oid oid)
-{
-	ListCell   *lc;
-
-	foreach(lc, databases)
-	{
-		if (((PromDatabase *) lfirst(lc))->oid == oid)
-			return foreach_current_index(lc);
-	}
-	return -1;
-}
-
 static void
 write_family(PromWriter *w, HTAB *groups, List *databases, bool counts)
 {
@@ -152,7 +138,7 @@ write_family(PromWriter *w, HTAB *groups, List *databases, bool counts)
 	while ((g = hash_seq_search(&seq)) != NULL)
 	{
 		const char *values[7];
-		int			d = database_index(databases, g->key.dboid);
+		int			d = pgprom_database_index(databases, g->key.dboid);
 		char	   *usename;
 
 		if (d < 0)
