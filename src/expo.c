@@ -148,8 +148,6 @@ reserve_family(PromWriter *w, const char *name, PromType type)
 	bool		found;
 	int			i;
 
-	if (hash_search(w->names, name, HASH_FIND, NULL) != NULL)
-		return false;
 	if (type == PROM_HISTOGRAM)
 	{
 		for (i = 0; i < lengthof(histogram_suffixes); i++)
@@ -158,13 +156,18 @@ reserve_family(PromWriter *w, const char *name, PromType type)
 			if (hash_search(w->names, key, HASH_FIND, NULL) != NULL)
 				return false;
 		}
+	}
+	hash_search(w->names, name, HASH_ENTER, &found);
+	if (found)
+		return false;
+	if (type == PROM_HISTOGRAM)
+	{
 		for (i = 0; i < lengthof(histogram_suffixes); i++)
 		{
 			snprintf(key, sizeof(key), "%s%s", name, histogram_suffixes[i]);
 			hash_search(w->names, key, HASH_ENTER, &found);
 		}
 	}
-	hash_search(w->names, name, HASH_ENTER, &found);
 	return true;
 }
 

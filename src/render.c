@@ -162,6 +162,7 @@ run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 	instr_time	t0,
 				t1;
 	long		remaining_ms;
+	TimestampTz timer_end;
 	volatile bool armed = false;
 
 	INSTR_TIME_SET_CURRENT(t0);
@@ -184,6 +185,8 @@ run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 		return;
 	}
 
+	timer_end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											Max(remaining_ms, 1));
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(collector_cxt);
 
@@ -212,9 +215,13 @@ run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 		ErrorData  *edata;
 		bool		own_timeout = false;
 
+		/*
+		 * ProcessInterrupts has already reset the timeout's indicator, so
+		 * tell our timeout from a cancel by the clock.
+		 */
 		if (armed)
 		{
-			own_timeout = get_timeout_indicator(STATEMENT_TIMEOUT, true);
+			own_timeout = GetCurrentTimestamp() >= timer_end;
 			disable_timeout(STATEMENT_TIMEOUT, false);
 		}
 		MemoryContextSwitchTo(render_cxt);

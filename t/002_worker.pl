@@ -116,6 +116,36 @@ ok($back, 'terminated worker is restarted and serves again');
 		'and the collector recovers when the lock is gone');
 }
 
+# --- a lock without lock_timeout: the scrape budget bounds the wait -----------
+{
+	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.lock_timeout = 0");
+	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.scrape_timeout = '1s'");
+	$node->reload;
+	sleep 0.5;
+	my $bg = $node->background_psql('postgres');
+	$bg->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_database IN ACCESS EXCLUSIVE MODE;');
+	$t0 = time;
+	my $r = http_get($port2, '/metrics');
+	my $took = time - $t0;
+	is($r->{status}, 200, 'scrape answers 200 when a collector runs into pg_prom.scrape_timeout');
+	ok($took >= 0.9 && $took < 5, "after about the scrape budget ($took s)");
+	like($r->{content}, qr/^pg_scrape_collector_success\{collector="stat_database"\} 0$/m,
+		'the collector that waited is reported failed');
+	like($r->{content}, qr/^pg_up 1$/m, 'what ran before it is there');
+	$bg->query_safe('COMMIT;');
+	$bg->quit;
+	# (its failure was already logged during the lock_timeout test above, and
+	# the log is rate-limited per collector)
+	ok($node->log_contains('skipped: pg_prom.scrape_timeout was used up by earlier collectors'),
+		'collectors past the budget are skipped and logged');
+	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.lock_timeout");
+	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.scrape_timeout");
+	$node->reload;
+	sleep 0.5;
+	unlike(metrics_of($port2), qr/^pg_scrape_collector_success\{[^}]*\} 0$/m,
+		'every collector succeeds again');
+}
+
 # --- shutdown is prompt -------------------------------------------------------
 $t0 = time;
 $node->stop('fast');
