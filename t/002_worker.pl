@@ -122,6 +122,8 @@ ok($back, 'terminated worker is restarted and serves again');
 	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.scrape_timeout = '1s'");
 	$node->reload;
 	sleep 0.5;
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_prom');
+	my $caller = $node->background_psql('postgres', on_error_stop => 0);
 	my $bg = $node->background_psql('postgres');
 	$bg->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_database IN ACCESS EXCLUSIVE MODE;');
 	$t0 = time;
@@ -132,6 +134,14 @@ ok($back, 'terminated worker is restarted and serves again');
 	like($r->{content}, qr/^pg_scrape_collector_success\{collector="stat_database"\} 0$/m,
 		'the collector that waited is reported failed');
 	like($r->{content}, qr/^pg_up 1$/m, 'what ran before it is there');
+	# on the SQL door the caller's statement_timeout is the caller's: not swallowed
+	# (a session opened before the lock: new connections wait for pg_database)
+	my ($out, $failed) = $caller->query(
+		"SET statement_timeout = '300ms'; SET pg_prom.lock_timeout = 0; SELECT length(pg_prom_metrics());");
+	is($failed, 1, 'pg_prom_metrics() fails under the caller\'s statement_timeout');
+	like($caller->{stderr}, qr/canceling statement due to statement timeout/,
+		"pg_prom_metrics() is cancelled by the caller's statement_timeout");
+	$caller->quit;
 	$bg->query_safe('COMMIT;');
 	$bg->quit;
 	# (its failure was already logged during the lock_timeout test above, and
