@@ -6,6 +6,11 @@ OBJS = \
 	pg_prom.o \
 	src/collectors/collectors.o \
 	src/collectors/database.o \
+	src/collectors/replication.o \
+	src/collectors/roles.o \
+	src/collectors/stat_progress_vacuum.o \
+	src/collectors/stat_user_tables.o \
+	src/collectors/wal.o \
 	src/collectors/locks.o \
 	src/collectors/self.o \
 	src/collectors/settings.o \
@@ -25,9 +30,9 @@ OBJS = \
 DATA = pg_prom--1.0.sql
 PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
 
-PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla
+PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Werror=implicit-function-declaration
 
-REGRESS = metrics privileges settings
+REGRESS = metrics privileges settings dropin
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/test/regress.conf
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_check_regress

@@ -22,6 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "src/collectors/collectors.h"
 #include "src/listen.h"
 #include "src/pg_prom.h"
 #include "src/render.h"
@@ -42,6 +43,8 @@ int			pgprom_idle_timeout_ms = 120000;
 int			pgprom_scrape_timeout_ms = 8000;
 int			pgprom_lock_timeout_ms = 100;
 int			pgprom_slow_collector_interval_s = 60;
+int			pgprom_max_tables = 10000;
+static char *pgprom_collectors_setting = NULL;
 
 /*---- Function declarations ----*/
 
@@ -148,6 +151,22 @@ define_settings(void)
 							&pgprom_slow_collector_interval_s,
 							60, 0, 86400,
 							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_prom.collectors",
+							   "Collectors to run, read left to right.",
+							   "\"default\" is the default set, \"all\" every collector, a name adds one, \"-name\" removes one; e.g. 'default, -settings'.",
+							   &pgprom_collectors_setting,
+							   "default",
+							   PGC_SUSET, GUC_LIST_INPUT,
+							   pgprom_check_collectors, pgprom_assign_collectors, NULL);
+
+	DefineCustomIntVariable("pg_prom.max_tables",
+							"Maximum number of tables per database in the per-table families.",
+							"Tables beyond it, in schema and name order, are left out and counted in pg_prom_collector_objects_left_out.",
+							&pgprom_max_tables,
+							10000, 0, 1000000,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	/*

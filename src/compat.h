@@ -53,6 +53,13 @@ pgprom_guc_variables(int *n)
 }
 #endif
 
+/* GUC "extra" data: malloc'd up to 15, guc_malloc'd (and pfree'd) from 16. */
+#if PG_VERSION_NUM >= 160000
+#define pgprom_guc_malloc(size) guc_malloc(LOG, (size))
+#else
+#define pgprom_guc_malloc(size) malloc(size)
+#endif
+
 /* PgStat_StatDBEntry counters lost their n_ prefix in 16. */
 #if PG_VERSION_NUM >= 160000
 #define PGPROM_DBSTAT(entry, field) ((entry)->field)

@@ -28,6 +28,13 @@ static bool render_databases_valid = false;
 uint64
 pgprom_query(SPIPlanPtr *plan, const char *sql)
 {
+	return pgprom_query_limit(plan, sql, 0);
+}
+
+/* pgprom_query returning at most limit rows (0: all). */
+uint64
+pgprom_query_limit(SPIPlanPtr *plan, const char *sql, int limit)
+{
 	int			rc;
 
 	if (*plan == NULL)
@@ -41,7 +48,7 @@ pgprom_query(SPIPlanPtr *plan, const char *sql)
 			elog(ERROR, "pg_prom: SPI_keepplan failed");
 		*plan = p;
 	}
-	rc = SPI_execute_plan(*plan, NULL, NULL, true, 0);
+	rc = SPI_execute_plan(*plan, NULL, NULL, true, limit);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_prom: query failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
@@ -168,4 +175,37 @@ pgprom_emit_columns(PromWriter *w, uint64 nrows, int nlabels,
 	}
 	expo_columns(w, cols, ncols, (int) nrows, nlabels, labels, labelvalues,
 				 values, nulls);
+}
+
+void
+pgprom_emit_family(PromWriter *w, uint64 nrows, const PromFamilySpec *spec)
+{
+	const char *values[PGPROM_MAX_SPEC_LABELS];
+	uint64		r;
+
+	Assert(spec->nlabels <= PGPROM_MAX_SPEC_LABELS);
+	if (!expo_family(w, spec->name, spec->help, spec->type))
+		return;
+	for (r = 0; r < nrows; r++)
+	{
+		int			l;
+
+		if (spec->skip_null && pgprom_isnull(r, spec->value_col))
+			continue;
+		for (l = 0; l < spec->nlabels; l++)
+			values[l] = pgprom_text(r, spec->label_cols[l]);
+		expo_sample(w, NULL, spec->nlabels, spec->labels, values,
+					pgprom_double(r, spec->value_col, 0) /
+					(spec->divisor != 0 ? spec->divisor : 1));
+	}
+}
+
+void
+pgprom_emit_families(PromWriter *w, uint64 nrows, const PromFamilySpec *specs,
+					 int nspecs)
+{
+	int			i;
+
+	for (i = 0; i < nspecs; i++)
+		pgprom_emit_family(w, nrows, &specs[i]);
 }

@@ -53,6 +53,8 @@ typedef struct CollectorCache
 	char	   *text;
 	int			len;
 	List	   *families;
+	int64		left_out;		/* the notes of the cached run */
+	int64		skipped_locked;
 } CollectorCache;
 
 /* Outcome of one collector in one render. */
@@ -60,19 +62,37 @@ typedef struct CollectorResult
 {
 	bool		success;
 	double		seconds;
+	int64		left_out;
+	int64		skipped_locked;
 } CollectorResult;
 
 static MemoryContext render_cxt = NULL;
+static CollectorResult *current_result = NULL;
 static CollectorCache caches[PGPROM_MAX_COLLECTORS];
 static TimestampTz last_failure_log[PGPROM_MAX_COLLECTORS];
 
 static void run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 						  TimestampTz deadline, CollectorResult *result);
 static bool replay_cached(PromWriter *w, int idx);
-static void save_cache(PromWriter *w, int idx, PromMark mark);
+static void save_cache(PromWriter *w, int idx, PromMark mark,
+					   CollectorResult *result);
 static void log_failure(int idx, const char *message);
 static void write_scrape_families(PromWriter *w, CollectorResult *results,
 								  instr_time started);
+
+void
+pgprom_note_left_out(int64 n)
+{
+	if (current_result && n > 0)
+		current_result->left_out += n;
+}
+
+void
+pgprom_note_skipped_locked(int64 n)
+{
+	if (current_result && n > 0)
+		current_result->skipped_locked += n;
+}
 
 MemoryContext
 pgprom_render_context(void)
@@ -126,7 +146,8 @@ pgprom_render(StringInfo out)
 		}
 
 		for (i = 0; i < pgprom_num_collectors; i++)
-			run_collector(w, i, collector_cxt, deadline, &results[i]);
+			if (pgprom_collector_enabled(i))
+				run_collector(w, i, collector_cxt, deadline, &results[i]);
 
 		AtEOXact_GUC(true, nestlevel);
 
@@ -166,12 +187,13 @@ run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 	volatile bool armed = false;
 
 	INSTR_TIME_SET_CURRENT(t0);
-	result->success = false;
-	result->seconds = 0;
+	memset(result, 0, sizeof(CollectorResult));
 
 	if (c->slow && replay_cached(w, idx))
 	{
 		result->success = true;
+		result->left_out = caches[idx].left_out;
+		result->skipped_locked = caches[idx].skipped_locked;
 		return;
 	}
 
@@ -187,6 +209,7 @@ run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 
 	timer_end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 											Max(remaining_ms, 1));
+	current_result = result;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(collector_cxt);
 
@@ -243,6 +266,8 @@ run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 	}
 	PG_END_TRY();
 
+	current_result = NULL;
+
 	/* A timer that fired just as the collector finished must not leak. */
 	if (QueryCancelPending && get_timeout_indicator(STATEMENT_TIMEOUT, true))
 		QueryCancelPending = false;
@@ -250,7 +275,7 @@ run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
 	MemoryContextReset(collector_cxt);
 
 	if (result->success && c->slow)
-		save_cache(w, idx, mark);
+		save_cache(w, idx, mark, result);
 
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);
@@ -271,7 +296,7 @@ replay_cached(PromWriter *w, int idx)
 }
 
 static void
-save_cache(PromWriter *w, int idx, PromMark mark)
+save_cache(PromWriter *w, int idx, PromMark mark, CollectorResult *result)
 {
 	CollectorCache *cache = &caches[idx];
 	MemoryContext old;
@@ -294,6 +319,8 @@ save_cache(PromWriter *w, int idx, PromMark mark)
 	cache->text[cache->len] = '\0';
 	cache->families = expo_families_since(w, mark);
 	MemoryContextSwitchTo(old);
+	cache->left_out = result->left_out;
+	cache->skipped_locked = result->skipped_locked;
 	cache->taken = GetCurrentTimestamp();
 	cache->valid = true;
 }
@@ -332,15 +359,33 @@ write_scrape_families(PromWriter *w, CollectorResult *results,
 					"Whether a collector succeeded (1) or failed (0) in this scrape.",
 					PROM_GAUGE))
 		for (i = 0; i < pgprom_num_collectors; i++)
-			expo_value1(w, "collector", pgprom_collectors[i].name,
-						results[i].success ? 1 : 0);
+			if (pgprom_collector_enabled(i))
+				expo_value1(w, "collector", pgprom_collectors[i].name,
+							results[i].success ? 1 : 0);
 
 	if (expo_family(w, "pg_scrape_collector_duration_seconds",
 					"Time a collector took in this scrape, in seconds.",
 					PROM_GAUGE))
 		for (i = 0; i < pgprom_num_collectors; i++)
-			expo_value1(w, "collector", pgprom_collectors[i].name,
-						results[i].seconds);
+			if (pgprom_collector_enabled(i))
+				expo_value1(w, "collector", pgprom_collectors[i].name,
+							results[i].seconds);
+
+	if (expo_family(w, "pg_prom_collector_objects_left_out",
+					"Objects (tables, ...) a collector left out of this scrape because of a cap such as pg_prom.max_tables.",
+					PROM_GAUGE))
+		for (i = 0; i < pgprom_num_collectors; i++)
+			if (pgprom_collector_enabled(i))
+				expo_value1(w, "collector", pgprom_collectors[i].name,
+							(double) results[i].left_out);
+
+	if (expo_family(w, "pg_prom_collector_relations_skipped_locked",
+					"Relations a collector skipped in this scrape because their lock was not free at once.",
+					PROM_GAUGE))
+		for (i = 0; i < pgprom_num_collectors; i++)
+			if (pgprom_collector_enabled(i))
+				expo_value1(w, "collector", pgprom_collectors[i].name,
+							(double) results[i].skipped_locked);
 
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, started);

@@ -17,6 +17,14 @@
  */
 extern void pgprom_render(StringInfo out);
 
+/*
+ * For collectors that bound their output: how many objects (tables, ...)
+ * they left out over a cap, and how many relations they skipped because a
+ * lock was not free.  Reported per collector at the end of the scrape.
+ */
+extern void pgprom_note_left_out(int64 n);
+extern void pgprom_note_skipped_locked(int64 n);
+
 /* Memory that lives for the whole render (for per-scrape caches). */
 extern MemoryContext pgprom_render_context(void);
 

@@ -13,6 +13,8 @@
 #ifndef PG_PROM_COLLECTORS_H
 #define PG_PROM_COLLECTORS_H
 
+#include "utils/guc.h"
+
 #include "../expo.h"
 
 typedef struct PromCollector
@@ -20,10 +22,20 @@ typedef struct PromCollector
 	const char *name;			/* label value of pg_scrape_collector_* */
 	void		(*collect) (PromWriter *w);
 	bool		slow;			/* refreshed every slow_collector_interval */
+	bool		default_on;		/* in pg_prom.collectors' "default" set */
 } PromCollector;
 
 extern const PromCollector pgprom_collectors[];
 extern const int pgprom_num_collectors;
+
+/* Collectors switched on by pg_prom.collectors, one bit per table entry. */
+extern uint64 pgprom_collector_mask;
+
+#define pgprom_collector_enabled(i) ((pgprom_collector_mask & (UINT64CONST(1) << (i))) != 0)
+
+extern bool pgprom_check_collectors(char **newval, void **extra,
+									GucSource source);
+extern void pgprom_assign_collectors(const char *newval, void *extra);
 
 extern void pgprom_collect_static(PromWriter *w);
 extern void pgprom_collect_postmaster(PromWriter *w);
@@ -35,5 +47,14 @@ extern void pgprom_collect_settings(PromWriter *w);
 extern void pgprom_collect_stat_bgwriter(PromWriter *w);
 extern void pgprom_collect_stat_archiver(PromWriter *w);
 extern void pgprom_collect_self(PromWriter *w);
+extern void pgprom_collect_replication(PromWriter *w);
+extern void pgprom_collect_replication_slots(PromWriter *w);
+extern void pgprom_collect_stat_replication(PromWriter *w);
+extern void pgprom_collect_roles(PromWriter *w);
+extern void pgprom_collect_wal(PromWriter *w);
+extern void pgprom_collect_stat_progress_vacuum(PromWriter *w);
+extern void pgprom_collect_stat_user_tables(PromWriter *w);
+extern void pgprom_collect_statio_user_tables(PromWriter *w);
+extern void pgprom_collect_table_sizes(PromWriter *w);
 
 #endif							/* PG_PROM_COLLECTORS_H */
