@@ -26,6 +26,7 @@ OBJS = \
 	src/render.o \
 	src/respond.o \
 	src/shmem.o \
+	src/tables.o \
 	src/worker.o
 DATA = pg_prom--1.0.sql
 PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"

@@ -44,6 +44,7 @@ int			pgprom_scrape_timeout_ms = 8000;
 int			pgprom_lock_timeout_ms = 100;
 int			pgprom_slow_collector_interval_s = 60;
 int			pgprom_max_tables = 10000;
+int			pgprom_other_databases_interval_s = 60;
 static char *pgprom_collectors_setting = NULL;
 
 /*---- Function declarations ----*/
@@ -167,6 +168,14 @@ define_settings(void)
 							&pgprom_max_tables,
 							10000, 0, 1000000,
 							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.other_databases_interval",
+							"How often the per-table statistics of databases other than pg_prom.database are read.",
+							"A short-lived background worker visits each database in turn; 0 turns this off.",
+							&pgprom_other_databases_interval_s,
+							60, 0, 86400,
+							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	/*

@@ -40,6 +40,7 @@
 #include "query.h"
 #include "render.h"
 #include "shmem.h"
+#include "tables.h"
 
 /* Seconds between two log lines about the same failing collector. */
 #define COLLECTOR_LOG_INTERVAL_S 60
@@ -122,6 +123,7 @@ pgprom_render(StringInfo out)
 	collector_cxt = AllocSetContextCreate(render_cxt, "pg_prom collector",
 										  ALLOCSET_DEFAULT_SIZES);
 	pgprom_forget_databases();
+	pgprom_tables_forget();
 
 	PG_TRY();
 	{
@@ -165,6 +167,7 @@ pgprom_render(StringInfo out)
 	PG_FINALLY();
 	{
 		pgprom_forget_databases();
+		pgprom_tables_forget();
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextDelete(render_cxt);
 		render_cxt = NULL;

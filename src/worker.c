@@ -48,6 +48,7 @@
 #include "pg_prom.h"
 #include "respond.h"
 #include "shmem.h"
+#include "tables.h"
 
 #define RESTART_SECONDS 5
 #define REBIND_RETRY_MS 5000
@@ -206,6 +207,7 @@ pgprom_worker_main(Datum main_arg)
 		}
 
 		expire_deadlines();
+		pgprom_tables_tick();
 
 		if (nlisteners == 0 && pgprom_listen_addresses[0] != '\0' &&
 			GetCurrentTimestamp() >= rebind_at)
@@ -307,6 +309,8 @@ next_timeout(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	TimestampTz earliest = 0;
+	long		tables_ms;
+	long		ms;
 	int			i;
 
 	for (i = 0; i < nconns; i++)
@@ -321,12 +325,14 @@ next_timeout(void)
 	for (i = 0; i < nconns; i++)
 		if (conns[i]->pending && conns[i]->state == CONN_READING)
 			return 0;
+	tables_ms = pgprom_tables_wakeup_ms();
 	if (earliest == 0)
-		return -1;
+		return tables_ms;
 	if (earliest <= now)
 		return 0;
 	/* round up, so we never wake just before a deadline */
-	return (long) ((earliest - now + 999) / 1000);
+	ms = (long) ((earliest - now + 999) / 1000);
+	return (tables_ms >= 0 && tables_ms < ms) ? tables_ms : ms;
 }
 
 static void

@@ -45,7 +45,7 @@ for (1 .. 100)
 	sleep 0.1;
 }
 ok($off, "listen_addresses = '' turns the endpoint off");
-ok($node->log_contains('pg_prom: HTTP endpoint is off'), 'and says so in the log');
+ok($node->wait_for_log(qr/pg_prom: HTTP endpoint is off/), 'and says so in the log');
 is(worker_pid($node), $old_pid, 'the worker keeps running while the endpoint is off');
 
 $node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.listen_addresses");
@@ -58,7 +58,7 @@ $node->append_conf('postgresql.conf', "pg_prom.metrics_path = 'no-slash'\n");
 $node->reload;
 sleep 1;
 is(http_get($port2, '/metrics')->{status}, 200, 'invalid metrics_path in a reload is ignored');
-ok($node->log_contains('invalid value for parameter "pg_prom.metrics_path"'),
+ok($node->wait_for_log(qr/invalid value for parameter "pg_prom.metrics_path"/),
 	'and the log says why');
 $node->adjust_conf('postgresql.conf', 'pg_prom.metrics_path', "'/custom/metrics'");
 $node->reload;

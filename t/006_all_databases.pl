@@ -1,0 +1,114 @@
+# Proves per-table statistics for every database without a connection per
+# database: tables of other databases appear with their datname, and the
+# short-lived per-database workers never block DROP DATABASE, ALTER
+# DATABASE RENAME or CREATE DATABASE ... TEMPLATE.  Also proves that a
+# table held in ACCESS EXCLUSIVE mode during a scrape is skipped and
+# counted by the size collector instead of blocking the scrape.
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::Bin;
+
+use PgProm;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+my ($node, $port) = new_prom_node('alldbs', conf => qq{
+pg_prom.other_databases_interval = 1
+pg_prom.slow_collector_interval = 0
+});
+$node->start;
+ok(wait_for_endpoint($port), 'endpoint answers');
+
+$node->safe_psql('postgres', 'CREATE TABLE own_t (id int PRIMARY KEY)');
+for my $db (qw(app1 app2))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, "CREATE TABLE ${db}_t (id int PRIMARY KEY, v text); INSERT INTO ${db}_t SELECT g, 'x' FROM generate_series(1, 100) g");
+}
+
+sub wait_for_metric
+{
+	my ($re, $timeout) = @_;
+	my $deadline = time + ($timeout || 30);
+	while (time < $deadline)
+	{
+		my $m = metrics_of($port);
+		return $m if $m =~ $re;
+		sleep 0.3;
+	}
+	return undef;
+}
+
+my $m = wait_for_metric(qr/^pg_stat_user_tables_n_tup_ins\{datname="app2",schemaname="public",relname="app2_t"\} 100$/m);
+ok($m, 'a table of another database appears with its datname and values');
+like($m, qr/^pg_stat_user_tables_n_tup_ins\{datname="app1",schemaname="public",relname="app1_t"\} 100$/m,
+	'and so does every other database');
+like($m, qr/^pg_stat_user_tables_seq_scan\{datname="postgres",schemaname="public",relname="own_t"\} /m,
+	"the worker's own database is read live");
+like($m, qr/^pg_stat_user_tables_table_size_bytes\{datname="app1",schemaname="public",relname="app1_t"\} [1-9]/m,
+	'sizes of other databases too');
+like($m, qr/^pg_prom_database_tables_age_seconds\{datname="app1"\} /m, 'with the age of the rows');
+unlike($m, qr/datname="template[01]",schemaname/, 'templates are never visited');
+unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succeeds');
+
+# --- DDL on databases is never blocked by the per-database workers -----------
+my $failures = 0;
+for my $i (1 .. 5)
+{
+	my ($rc, $out, $err) = $node->psql('postgres', "CREATE DATABASE tmp_$i TEMPLATE app1");
+	$failures++ if $rc != 0;
+	diag($err) if $rc != 0;
+	sleep 0.3;
+	($rc, $out, $err) = $node->psql('postgres', "ALTER DATABASE tmp_$i RENAME TO tmp_${i}_renamed");
+	$failures++ if $rc != 0;
+	diag($err) if $rc != 0;
+	sleep 0.3;
+	($rc, $out, $err) = $node->psql('postgres', "DROP DATABASE tmp_${i}_renamed");
+	$failures++ if $rc != 0;
+	diag($err) if $rc != 0;
+}
+is($failures, 0, 'CREATE DATABASE ... TEMPLATE, ALTER DATABASE RENAME and DROP DATABASE all succeed while rounds run');
+
+$node->safe_psql('postgres', 'ALTER DATABASE app2 RENAME TO app2_new');
+ok(wait_for_metric(qr/^pg_stat_user_tables_n_tup_ins\{datname="app2_new",schemaname="public",relname="app2_t"\} 100$/m),
+	'a renamed database shows up under its new name');
+$node->safe_psql('postgres', 'DROP DATABASE app2_new');
+$m = wait_for_metric(qr/^pg_stat_user_tables_seq_scan\{datname="app1"/m);
+sleep 2;
+$m = metrics_of($port);
+unlike($m, qr/datname="app2(_new)?",schemaname/, 'a dropped database disappears');
+
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name = 'pg_prom tables'"),
+	'0', 'the per-database workers are never client connections');
+
+# --- a table held by a migration is skipped, not waited for ---------------------
+{
+	$node->safe_psql('postgres', 'CREATE TABLE free_t (id int)');
+	my $bg = $node->background_psql('postgres');
+	$bg->query_safe('BEGIN; LOCK TABLE own_t IN ACCESS EXCLUSIVE MODE;');
+	my $t0 = time;
+	my $r = http_get($port, '/metrics');
+	my $took = time - $t0;
+	is($r->{status}, 200, 'scrape answers while a table is locked');
+	ok($took < 3, "promptly ($took s)");
+	unlike($r->{content}, qr/^pg_stat_user_tables_table_size_bytes\{datname="postgres",schemaname="public",relname="own_t"\}/m,
+		'the locked table has no size this scrape');
+	like($r->{content}, qr/^pg_stat_user_tables_table_size_bytes\{datname="postgres",schemaname="public",relname="free_t"\} /m,
+		'the other tables have theirs');
+	like($r->{content}, qr/^pg_prom_collector_relations_skipped_locked\{collector="table_sizes"\} 1$/m,
+		'the skipped table is counted');
+	like($r->{content}, qr/^pg_stat_user_tables_seq_scan\{datname="postgres",schemaname="public",relname="own_t"\} /m,
+		'its statistics (which take no lock) are still there');
+	unlike($r->{content}, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'and every collector succeeds');
+	$bg->query_safe('COMMIT;');
+	$bg->quit;
+}
+
+$node->stop;
+check_log_clean($node);
+done_testing();
