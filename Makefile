@@ -12,6 +12,7 @@ OBJS = \
 	src/collectors/stat_user_tables.o \
 	src/collectors/wal.o \
 	src/collectors/locks.o \
+	src/collectors/opt_in.o \
 	src/collectors/self.o \
 	src/collectors/settings.o \
 	src/collectors/stat_activity.o \

@@ -45,6 +45,7 @@ int			pgprom_lock_timeout_ms = 100;
 int			pgprom_slow_collector_interval_s = 60;
 int			pgprom_max_tables = 10000;
 int			pgprom_other_databases_interval_s = 60;
+char	   *pgprom_server_label = NULL;
 static char *pgprom_collectors_setting = NULL;
 
 /*---- Function declarations ----*/
@@ -55,6 +56,7 @@ PG_FUNCTION_INFO_V1(pg_prom_metrics);
 
 static bool check_metrics_path(char **newval, void **extra, GucSource source);
 static bool check_object_name(char **newval, void **extra, GucSource source);
+static bool check_server_label(char **newval, void **extra, GucSource source);
 static void define_settings(void);
 
 void
@@ -162,6 +164,14 @@ define_settings(void)
 							   PGC_SUSET, GUC_LIST_INPUT,
 							   pgprom_check_collectors, pgprom_assign_collectors, NULL);
 
+	DefineCustomStringVariable("pg_prom.server_label",
+							   "Value of a constant server label on every series; empty for none.",
+							   "For dashboards written for postgres_exporter 0.19 and older, which attached server=\"host:port\".",
+							   &pgprom_server_label,
+							   "",
+							   PGC_SUSET, 0,
+							   check_server_label, NULL, NULL);
+
 	DefineCustomIntVariable("pg_prom.max_tables",
 							"Maximum number of tables per database in the per-table families.",
 							"Tables beyond it, in schema and name order, are left out and counted in pg_prom_collector_objects_left_out.",
@@ -243,6 +253,19 @@ check_object_name(char **newval, void **extra, GucSource source)
 	if (*newval != NULL && strlen(*newval) >= NAMEDATALEN)
 	{
 		GUC_check_errdetail("Names are at most %d bytes long.", NAMEDATALEN - 1);
+		return false;
+	}
+	return true;
+}
+
+/* pg_prom.server_label: a label value of reasonable length. */
+static bool
+check_server_label(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && strlen(*newval) > 200)
+	{
+		GUC_check_errdetail("The server label is at most 200 bytes long.");
+		GUC_check_errhint("postgres_exporter used \"host:port\", for example \"db1.example.com:5432\".");
 		return false;
 	}
 	return true;

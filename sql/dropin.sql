@@ -72,4 +72,33 @@ SET pg_prom.collectors = 'default, nosuch';
 SET pg_prom.collectors = 'default,,locks';
 RESET pg_prom.collectors;
 
+-- postgres_exporter's opt-in collectors
+SET pg_prom.collectors = 'default, long_running_transactions, database_wraparound, statio_user_indexes, stat_wal_receiver, xlog_location, stat_statements, process_idle, stat_checkpointer';
+CREATE TEMP TABLE optin AS
+SELECT l FROM regexp_split_to_table(pg_prom_metrics(), E'\n') AS l;
+SELECT l FROM optin WHERE l LIKE 'pg_scrape_collector_success%' AND l NOT LIKE '%} 1' ;
+SELECT f AS family, t AS type,
+       EXISTS (SELECT 1 FROM optin WHERE l = '# TYPE ' || f || ' ' || t) AS typed
+FROM (VALUES ('pg_long_running_transactions', 'gauge'),
+             ('pg_long_running_transactions_oldest_timestamp_seconds', 'gauge'),
+             ('pg_database_wraparound_age_datfrozenxid_seconds', 'gauge'),
+             ('pg_database_wraparound_age_datminmxid_seconds', 'gauge'),
+             ('pg_statio_user_indexes_idx_blks_read_total', 'counter'),
+             ('pg_statio_user_indexes_idx_blks_hit_total', 'counter'),
+             ('pg_stat_wal_receiver_flushed_lsn', 'counter'),
+             ('pg_xlog_location_bytes', 'gauge'),
+             ('pg_process_idle_seconds', 'histogram')) AS v(f, t)
+ORDER BY 1;
+SELECT l FROM optin WHERE l LIKE 'pg_statio_user_indexes_idx_blks_hit_total{%dropin_a_pkey%';
+-- without the pg_stat_statements extension that collector writes nothing
+SELECT count(*) AS stat_statements_lines FROM optin WHERE l LIKE '%pg_stat_statements%';
+RESET pg_prom.collectors;
+
+-- the compatibility server label of postgres_exporter <= 0.19
+SET pg_prom.server_label = 'db1:5432';
+SELECT l FROM regexp_split_to_table(pg_prom_metrics(), E'\n') AS l
+WHERE l LIKE 'pg_up%' OR l LIKE 'pg_locks_count{datname="contrib_regression",mode="sireadlock"%';
+RESET pg_prom.server_label;
+SELECT set_config('pg_prom.server_label', repeat('x', 201), false);
+
 DROP TABLE dropin_a, dropin_b, dropin_c;

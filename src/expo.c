@@ -33,6 +33,7 @@
 #include "utils/memutils.h"
 
 #include "expo.h"
+#include "pg_prom.h"
 
 /* Longest metric name the writer accepts (with a histogram suffix). */
 #define PROM_NAME_MAX 200
@@ -68,6 +69,7 @@ struct PromWriter
 	uint32		count;
 	uint32		gen;
 
+	const char *server;			/* value of a constant server label, or NULL */
 	StringInfoData line;		/* scratch: the series text being built */
 	uint64		duplicates;
 };
@@ -97,6 +99,8 @@ expo_create(StringInfo out)
 	w->slots = palloc(sizeof(uint64) * w->cap);
 	w->gens = palloc0(sizeof(uint32) * w->cap);
 	w->gen = 1;
+	w->server = (pgprom_server_label && pgprom_server_label[0]) ?
+		pstrdup(pgprom_server_label) : NULL;
 	initStringInfo(&w->line);
 	return w;
 }
@@ -366,7 +370,7 @@ expo_sample(PromWriter *w, const char *suffix, int nlabels,
 	appendStringInfoString(line, w->family);
 	if (suffix)
 		appendStringInfoString(line, suffix);
-	if (nlabels > 0)
+	if (nlabels > 0 || w->server)
 	{
 		appendStringInfoChar(line, '{');
 		for (i = 0; i < nlabels; i++)
@@ -378,8 +382,16 @@ expo_sample(PromWriter *w, const char *suffix, int nlabels,
 			}
 			if (i > 0)
 				appendStringInfoChar(line, ',');
-			appendStringInfo(line, "%s=\"", names[i]);
+			appendStringInfoString(line, names[i]);
+			appendStringInfoString(line, "=\"");
 			append_escaped(line, values[i] ? values[i] : "", true);
+			appendStringInfoChar(line, '"');
+		}
+		if (w->server)
+		{
+			/* postgres_exporter <= 0.19 put server="host:port" on its series */
+			appendStringInfoString(line, nlabels > 0 ? ",server=\"" : "server=\"");
+			append_escaped(line, w->server, true);
 			appendStringInfoChar(line, '"');
 		}
 		appendStringInfoChar(line, '}');

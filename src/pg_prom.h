@@ -27,6 +27,7 @@ extern int	pgprom_lock_timeout_ms;
 extern int	pgprom_slow_collector_interval_s;
 extern int	pgprom_max_tables;
 extern int	pgprom_other_databases_interval_s;
+extern char *pgprom_server_label;
 
 /* worker.c */
 extern PGDLLEXPORT void pgprom_worker_main(Datum main_arg);

@@ -54,6 +54,7 @@ typedef struct CollectorCache
 	char	   *text;
 	int			len;
 	List	   *families;
+	char	   *server_label;	/* pg_prom.server_label the text was made with */
 	int64		left_out;		/* the notes of the cached run */
 	int64		skipped_locked;
 } CollectorCache;
@@ -292,6 +293,8 @@ replay_cached(PromWriter *w, int idx)
 
 	if (!cache->valid || pgprom_slow_collector_interval_s <= 0)
 		return false;
+	if (strcmp(cache->server_label, pgprom_server_label ? pgprom_server_label : "") != 0)
+		return false;			/* the labels changed at a reload */
 	if (TimestampDifferenceExceeds(cache->taken, GetCurrentTimestamp(),
 								   pgprom_slow_collector_interval_s * 1000))
 		return false;
@@ -321,6 +324,7 @@ save_cache(PromWriter *w, int idx, PromMark mark, CollectorResult *result)
 	memcpy(cache->text, out->data + mark.out_len, cache->len);
 	cache->text[cache->len] = '\0';
 	cache->families = expo_families_since(w, mark);
+	cache->server_label = pstrdup(pgprom_server_label ? pgprom_server_label : "");
 	MemoryContextSwitchTo(old);
 	cache->left_out = result->left_out;
 	cache->skipped_locked = result->skipped_locked;

@@ -35,6 +35,16 @@ const PromCollector pgprom_collectors[] = {
 	{"stat_user_tables", pgprom_collect_stat_user_tables, false, true},
 	{"statio_user_tables", pgprom_collect_statio_user_tables, false, true},
 	{"table_sizes", pgprom_collect_table_sizes, true, true},
+	/* postgres_exporter's disabled-by-default collectors (opt_in.c) */
+	{"long_running_transactions", pgprom_collect_long_running_transactions, false, false},
+	{"database_wraparound", pgprom_collect_database_wraparound, false, false},
+	{"statio_user_indexes", pgprom_collect_statio_user_indexes, false, false},
+	{"stat_wal_receiver", pgprom_collect_stat_wal_receiver, false, false},
+	{"xlog_location", pgprom_collect_xlog_location, false, false},
+	{"stat_statements", pgprom_collect_stat_statements, false, false},
+	{"process_idle", pgprom_collect_process_idle, false, false},
+	/* checkpoint panels stay filled where the counters left pg_stat_bgwriter */
+	{"stat_checkpointer", pgprom_collect_stat_checkpointer, false, PG_VERSION_NUM >= 170000},
 	{"pg_prom", pgprom_collect_self, false, true},
 };
 

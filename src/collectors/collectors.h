@@ -16,6 +16,7 @@
 #include "utils/guc.h"
 
 #include "../expo.h"
+#include "../render.h"
 
 typedef struct PromCollector
 {
@@ -56,5 +57,13 @@ extern void pgprom_collect_stat_progress_vacuum(PromWriter *w);
 extern void pgprom_collect_stat_user_tables(PromWriter *w);
 extern void pgprom_collect_statio_user_tables(PromWriter *w);
 extern void pgprom_collect_table_sizes(PromWriter *w);
+extern void pgprom_collect_long_running_transactions(PromWriter *w);
+extern void pgprom_collect_database_wraparound(PromWriter *w);
+extern void pgprom_collect_statio_user_indexes(PromWriter *w);
+extern void pgprom_collect_stat_wal_receiver(PromWriter *w);
+extern void pgprom_collect_xlog_location(PromWriter *w);
+extern void pgprom_collect_stat_statements(PromWriter *w);
+extern void pgprom_collect_stat_checkpointer(PromWriter *w);
+extern void pgprom_collect_process_idle(PromWriter *w);
 
 #endif							/* PG_PROM_COLLECTORS_H */
