@@ -169,6 +169,7 @@ static int	own_nrows = 0;
 static int64 own_total = 0;
 static bool own_valid = false;
 
+static DatabaseTables *find_database(Oid dboid);
 static void start_round(void);
 static void start_job(void);
 static void finish_job(bool harvest);
@@ -384,6 +385,30 @@ pgprom_write_table_families(PromWriter *w, TableFamilies which)
 							(double) (now - db->taken) / USECS_PER_SEC);
 		}
 	}
+}
+
+/*
+ * The name of a relation of another database as postgres_exporter's
+ * relid::regclass would show it (bare in schema public), from the cache;
+ * its OID when the cache does not know it.
+ */
+char *
+pgprom_tables_relname(Oid dboid, Oid relid)
+{
+	DatabaseTables *db = find_database(dboid);
+	int			i;
+
+	for (i = 0; db != NULL && i < db->nrows; i++)
+	{
+		TableRow   *row = &db->rows[i];
+
+		if (row->relid != relid)
+			continue;
+		if (strcmp(NameStr(row->schemaname), "public") == 0)
+			return pstrdup(NameStr(row->relname));
+		return psprintf("%s.%s", NameStr(row->schemaname), NameStr(row->relname));
+	}
+	return psprintf("%u", relid);
 }
 
 /*---- The worker's scheduler ----*/

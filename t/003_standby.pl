@@ -31,11 +31,21 @@ my $m = metrics_of($sport);
 like($m, qr/^pg_up 1$/m, 'pg_up 1 on the standby');
 unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succeeds on the standby');
 like($m, qr/^pg_stat_activity_count\{datname="postgres",state="active"/m, 'activity on the standby');
+like($m, qr/^pg_replication_is_replica 1$/m, 'the standby says it is a replica');
+like($m, qr/^pg_replication_lag_seconds \d/m, 'with its replication lag');
+like($m, qr/^pg_replication_lag \d/m, 'also under the classic name');
+like($m, qr/^pg_stat_user_tables_n_live_tup\{datname="postgres",schemaname="public",relname="t"\} /m,
+	'per-table statistics on the standby');
+my $pm = metrics_of($pport);
+like($pm, qr/^pg_stat_replication_pg_wal_lsn_diff\{application_name="standby",client_addr="[^"]*",state="streaming",slot_name="",pid="\d+"\} \d/m,
+	'the primary reports its walsender to the standby');
+like($pm, qr/^pg_replication_is_replica 0$/m, 'the primary says it is not a replica');
 
 $standby->promote;
 $standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()');
 $m = metrics_of($sport);
 like($m, qr/^pg_up 1$/m, 'still serving after promotion');
+like($m, qr/^pg_replication_is_replica 0$/m, 'and no longer a replica');
 unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succeeds after promotion');
 
 $standby->stop;

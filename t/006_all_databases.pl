@@ -55,6 +55,28 @@ like($m, qr/^pg_prom_database_tables_age_seconds\{datname="app1"\} /m, 'with the
 unlike($m, qr/datname="template[01]",schemaname/, 'templates are never visited');
 unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succeeds');
 
+# --- vacuum progress names the relations of every database --------------------
+{
+	$node->safe_psql('app1', 'CREATE SCHEMA s; CREATE TABLE s.big AS SELECT g AS id, repeat(\'x\', 100) AS v FROM generate_series(1, 50000) g; DELETE FROM s.big WHERE id % 2 = 0');
+	$node->safe_psql('postgres', 'CREATE TABLE big_own AS SELECT g AS id, repeat(\'x\', 100) AS v FROM generate_series(1, 50000) g; DELETE FROM big_own WHERE id % 2 = 0');
+	ok(wait_for_metric(qr/^pg_stat_user_tables_seq_scan\{datname="app1",schemaname="s",relname="big"\}/m),
+		'the table to vacuum is known from the per-database worker');
+	my @vacuums;
+	for my $target (['app1', 's.big'], ['postgres', 'big_own'])
+	{
+		my $bg = $node->background_psql($target->[0], on_error_stop => 0);
+		$bg->query_safe('SET vacuum_cost_delay = 50; SET vacuum_cost_limit = 1;');
+		$bg->query_until(qr/^$/, "VACUUM $target->[1];\n");
+		push @vacuums, $bg;
+	}
+	my $seen = wait_for_metric(qr/^pg_stat_progress_vacuum_phase\{datname="app1",relname="s.big",phase="scanning heap"\} 1$/m);
+	ok($seen, 'a VACUUM in another database shows with its schema-qualified relation name');
+	like($seen // metrics_of($port), qr/^pg_stat_progress_vacuum_heap_blks\{datname="postgres",relname="big_own"\} [1-9]/m,
+		"and one in the worker's own database with its bare name");
+	$node->safe_psql('postgres', "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'VACUUM %'");
+	$_->quit for @vacuums;
+}
+
 # --- DDL on databases is never blocked by the per-database workers -----------
 my $failures = 0;
 for my $i (1 .. 5)
