@@ -73,7 +73,7 @@ SET pg_prom.collectors = 'default,,locks';
 RESET pg_prom.collectors;
 
 -- postgres_exporter's opt-in collectors
-SET pg_prom.collectors = 'default, long_running_transactions, database_wraparound, statio_user_indexes, stat_wal_receiver, xlog_location, stat_statements, process_idle, stat_checkpointer';
+SET pg_prom.collectors = 'default, long_running_transactions, database_wraparound, statio_user_indexes, stat_wal_receiver, xlog_location, stat_statements, process_idle, stat_checkpointer, buffercache_summary';
 CREATE TEMP TABLE optin AS
 SELECT l FROM regexp_split_to_table(pg_prom_metrics(), E'\n') AS l;
 SELECT l FROM optin WHERE l LIKE 'pg_scrape_collector_success%' AND l NOT LIKE '%} 1' ;

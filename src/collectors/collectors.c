@@ -43,6 +43,7 @@ const PromCollector pgprom_collectors[] = {
 	{"xlog_location", pgprom_collect_xlog_location, false, false},
 	{"stat_statements", pgprom_collect_stat_statements, false, false},
 	{"process_idle", pgprom_collect_process_idle, false, false},
+	{"buffercache_summary", pgprom_collect_buffercache_summary, false, false},
 	/* checkpoint panels stay filled where the counters left pg_stat_bgwriter */
 	{"stat_checkpointer", pgprom_collect_stat_checkpointer, false, PG_VERSION_NUM >= 170000},
 	{"pg_prom", pgprom_collect_self, false, true},

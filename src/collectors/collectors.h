@@ -65,5 +65,6 @@ extern void pgprom_collect_xlog_location(PromWriter *w);
 extern void pgprom_collect_stat_statements(PromWriter *w);
 extern void pgprom_collect_stat_checkpointer(PromWriter *w);
 extern void pgprom_collect_process_idle(PromWriter *w);
+extern void pgprom_collect_buffercache_summary(PromWriter *w);
 
 #endif							/* PG_PROM_COLLECTORS_H */

@@ -4,7 +4,8 @@
  *		The collectors postgres_exporter ships disabled, with its names:
  *		long_running_transactions, database_wraparound,
  *		statio_user_indexes, stat_wal_receiver, xlog_location,
- *		stat_statements, stat_checkpointer and process_idle.
+ *		stat_statements, stat_checkpointer, process_idle and
+ *		buffercache_summary.
  *
  * They are off in pg_prom's default set too (stat_checkpointer excepted
  * on PostgreSQL 17+, where the checkpoint columns left pg_stat_bgwriter
@@ -212,6 +213,43 @@ pgprom_collect_stat_statements(PromWriter *w)
 			 SPI_result_code_string(rc));
 	n = SPI_processed;
 	pgprom_emit_families(w, n, specs, lengthof(specs));
+}
+
+/*---- buffercache_summary ----*/
+
+/*
+ * pg_buffercache_summary() exists from pg_buffercache 1.4 (PostgreSQL 16);
+ * without the extension or the function this collector writes nothing.
+ */
+void
+pgprom_collect_buffercache_summary(PromWriter *w)
+{
+	static SPIPlanPtr find_plan = NULL;
+	static const PromFamilySpec specs[] = {
+		{"pg_buffercache_summary_buffers_used", "Number of used shared buffers", PROM_GAUGE, 1, 1, false},
+		{"pg_buffercache_summary_buffers_unused", "Number of unused shared buffers", PROM_GAUGE, 2, 1, false},
+		{"pg_buffercache_summary_buffers_dirty", "Number of dirty shared buffers", PROM_GAUGE, 3, 1, false},
+		{"pg_buffercache_summary_buffers_pinned", "Number of pinned shared buffers", PROM_GAUGE, 4, 1, false},
+		{"pg_buffercache_summary_usagecount_avg", "Average usage count of used shared buffers", PROM_GAUGE, 5, 1, false},
+	};
+	char	   *sql;
+	int			rc;
+
+	if (pgprom_query(&find_plan,
+					 "SELECT pg_catalog.quote_ident(n.nspname)"
+					 " FROM pg_catalog.pg_proc p"
+					 " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace"
+					 " WHERE p.proname OPERATOR(pg_catalog.=) 'pg_buffercache_summary' LIMIT 1") != 1)
+		return;
+	sql = psprintf("SELECT buffers_used::pg_catalog.float8, buffers_unused::pg_catalog.float8,"
+				   " buffers_dirty::pg_catalog.float8, buffers_pinned::pg_catalog.float8,"
+				   " usagecount_avg::pg_catalog.float8 FROM %s.pg_buffercache_summary()",
+				   pgprom_text(0, 1));
+	rc = SPI_execute(sql, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_prom: pg_buffercache_summary() failed: %s",
+			 SPI_result_code_string(rc));
+	pgprom_emit_families(w, SPI_processed, specs, lengthof(specs));
 }
 
 /*---- stat_checkpointer ----*/
