@@ -5,10 +5,13 @@ MODULE_big = pg_prom
 OBJS = \
 	pg_prom.o \
 	src/collectors/collectors.o \
+	src/collectors/connections.o \
 	src/collectors/database.o \
+	src/collectors/errors.o \
 	src/collectors/replication.o \
 	src/collectors/roles.o \
 	src/collectors/stat_progress_vacuum.o \
+	src/collectors/statements.o \
 	src/collectors/stat_user_tables.o \
 	src/collectors/wal.o \
 	src/collectors/locks.o \
@@ -21,6 +24,7 @@ OBJS = \
 	src/collectors/stat_database.o \
 	src/collectors/static.o \
 	src/expo.o \
+	src/hooks.o \
 	src/http.o \
 	src/listen.o \
 	src/query.o \
@@ -34,7 +38,7 @@ PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
 
 PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Werror=implicit-function-declaration
 
-REGRESS = metrics privileges settings dropin
+REGRESS = metrics privileges settings dropin hooks
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/test/regress.conf
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_check_regress

@@ -23,6 +23,7 @@
 #include "utils/guc.h"
 
 #include "src/collectors/collectors.h"
+#include "src/hooks.h"
 #include "src/listen.h"
 #include "src/pg_prom.h"
 #include "src/render.h"
@@ -46,6 +47,10 @@ int			pgprom_slow_collector_interval_s = 60;
 int			pgprom_max_tables = 10000;
 int			pgprom_other_databases_interval_s = 60;
 char	   *pgprom_server_label = NULL;
+int			pgprom_max_databases = 64;
+bool		pgprom_track_statements = true;
+bool		pgprom_track_errors = true;
+bool		pgprom_track_auth = true;
 static char *pgprom_collectors_setting = NULL;
 
 /*---- Function declarations ----*/
@@ -78,6 +83,7 @@ _PG_init(void)
 	}
 
 	pgprom_shmem_install_hooks();
+	pgprom_install_hooks();
 	pgprom_register_worker();
 }
 
@@ -172,6 +178,30 @@ define_settings(void)
 							   PGC_SUSET, 0,
 							   check_server_label, NULL, NULL);
 
+	DefineCustomBoolVariable("pg_prom.track_statements",
+							 "Time top-level statements and transactions into latency histograms.",
+							 NULL,
+							 &pgprom_track_statements,
+							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("pg_prom.track_errors",
+							 "Count messages of severity WARNING and above by SQLSTATE.",
+							 NULL,
+							 &pgprom_track_errors,
+							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("pg_prom.track_auth",
+							 "Count client authentication attempts by result and method.",
+							 NULL,
+							 &pgprom_track_auth,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomIntVariable("pg_prom.max_tables",
 							"Maximum number of tables per database in the per-table families.",
 							"Tables beyond it, in schema and name order, are left out and counted in pg_prom_collector_objects_left_out.",
@@ -194,6 +224,14 @@ define_settings(void)
 	 */
 	if (process_shared_preload_libraries_in_progress)
 	{
+		DefineCustomIntVariable("pg_prom.max_databases",
+								"Databases with their own statement and transaction counters.",
+								"Further databases are counted together under datname \"[other]\".",
+								&pgprom_max_databases,
+								64, 1, 100000,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
+
 		DefineCustomStringVariable("pg_prom.database",
 								   "Database the pg_prom worker connects to.",
 								   "Catalog-level views are read through this database; it cannot be dropped while the worker runs.",

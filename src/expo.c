@@ -38,6 +38,8 @@
 /* Longest metric name the writer accepts (with a histogram suffix). */
 #define PROM_NAME_MAX 200
 #define PROM_NAME_KEY (PROM_NAME_MAX + 16)
+/* Most labels a histogram series may have besides le. */
+#define PROM_MAX_LABELS 8
 
 typedef struct FamilyEntry
 {
@@ -459,6 +461,39 @@ expo_columns(PromWriter *w, const PromColumn *cols, int ncols, int nrows,
 						(nulls && nulls[cell]) ? 0 : values[cell] / cols[c].divisor);
 		}
 	}
+}
+
+void
+expo_histogram(PromWriter *w, int nlabels, const char *const *names,
+			   const char *const *values, const double *bounds, int nbounds,
+			   const uint64 *bucket_counts, double sum)
+{
+	const char *lnames[PROM_MAX_LABELS + 1];
+	const char *lvalues[PROM_MAX_LABELS + 1];
+	char		le[DOUBLE_SHORTEST_DECIMAL_LEN];
+	uint64		cumulative = 0;
+	int			i;
+
+	if (nlabels > PROM_MAX_LABELS)
+		return;
+	for (i = 0; i < nlabels; i++)
+	{
+		lnames[i] = names[i];
+		lvalues[i] = values[i];
+	}
+	lnames[nlabels] = "le";
+	lvalues[nlabels] = le;
+	for (i = 0; i <= nbounds; i++)
+	{
+		cumulative += bucket_counts[i];
+		if (i < nbounds)
+			double_to_shortest_decimal_buf(bounds[i], le);	/* as clients write bounds */
+		else
+			strlcpy(le, "+Inf", sizeof(le));
+		expo_sample(w, "_bucket", nlabels + 1, lnames, lvalues, (double) cumulative);
+	}
+	expo_sample(w, "_sum", nlabels, names, values, sum);
+	expo_sample(w, "_count", nlabels, names, values, (double) cumulative);
 }
 
 StringInfo

@@ -69,6 +69,16 @@ extern void expo_columns(PromWriter *w, const PromColumn *cols, int ncols,
 						 const char *const *labelvalues, const double *values,
 						 const bool *nulls);
 
+/*
+ * One histogram series set of the open (histogram) family: _bucket for
+ * each upper bound and +Inf (counts given per bucket, written cumulative),
+ * _sum and _count.  names/values are the labels other than le.
+ */
+extern void expo_histogram(PromWriter *w, int nlabels,
+						   const char *const *names, const char *const *values,
+						   const double *bounds, int nbounds,
+						   const uint64 *bucket_counts, double sum);
+
 /* Undo support for the renderer. */
 extern PromMark expo_mark(PromWriter *w);
 extern void expo_rollback(PromWriter *w, PromMark mark);

@@ -28,6 +28,10 @@ extern int	pgprom_slow_collector_interval_s;
 extern int	pgprom_max_tables;
 extern int	pgprom_other_databases_interval_s;
 extern char *pgprom_server_label;
+extern int	pgprom_max_databases;
+extern bool pgprom_track_statements;
+extern bool pgprom_track_errors;
+extern bool pgprom_track_auth;
 
 /* worker.c */
 extern PGDLLEXPORT void pgprom_worker_main(Datum main_arg);

@@ -18,6 +18,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
+#include "hooks.h"
 #include "shmem.h"
 
 PgPromShared *pgprom_shared = NULL;
@@ -48,6 +49,7 @@ pgprom_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(PgPromShared)));
+	RequestAddinShmemSpace(MAXALIGN(pgprom_hook_counters_size()));
 }
 
 static void
@@ -74,6 +76,10 @@ pgprom_shmem_startup(void)
 		for (i = 0; i < PGPROM_MAX_COLLECTORS; i++)
 			pg_atomic_init_u64(&pgprom_shared->collector_errors[i], 0);
 	}
+	pgprom_hook_counters = ShmemInitStruct("pg_prom hook counters",
+										   pgprom_hook_counters_size(), &found);
+	if (!found)
+		pgprom_hook_counters_init(pgprom_hook_counters);
 	LWLockRelease(AddinShmemInitLock);
 }
 

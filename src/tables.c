@@ -54,6 +54,7 @@
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
+#include "hooks.h"
 #include "pg_prom.h"
 #include "query.h"
 #include "render.h"
@@ -708,6 +709,7 @@ pgprom_tables_worker_main(Datum main_arg)
 	int			nrows;
 	char		buf[32];
 
+	pgprom_in_own_process = true;
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 

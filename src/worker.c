@@ -43,6 +43,7 @@
 #include "utils/wait_event.h"
 
 #include "compat.h"
+#include "hooks.h"
 #include "http.h"
 #include "listen.h"
 #include "pg_prom.h"
@@ -131,6 +132,7 @@ pgprom_register_worker(void)
 void
 pgprom_worker_main(Datum main_arg)
 {
+	pgprom_in_own_process = true;
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();

@@ -16,7 +16,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(new_prom_node wait_for_endpoint http_get http_raw
-  open_client read_response metrics_of check_log_clean worker_pid);
+  open_client read_response metrics_of check_log_clean worker_pid sample_of);
 
 # A node with pg_prom in shared_preload_libraries and the endpoint on a
 # free loopback port.  Extra configuration lines may follow.
@@ -114,12 +114,25 @@ sub worker_pid
 }
 
 # The check every test ends with: our code must never crash a backend.
+# Processes the test killed itself can be named by PID.
 sub check_log_clean
 {
-	my ($node) = @_;
+	my ($node, @killed) = @_;
 	my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile);
+	for my $pid (@killed)
+	{
+		$log =~ s/^.*\(PID $pid\) was terminated by signal.*$//mg;
+	}
 	unlike($log, qr/terminated by signal/, $node->name . ': no process terminated by a signal');
 	unlike($log, qr/server process .* was terminated/, $node->name . ': no server process terminated');
+}
+
+# The value of one series in a scrape (0 when absent).
+sub sample_of
+{
+	my ($text, $series) = @_;
+	my ($v) = $text =~ /^\Q$series\E (\S+)$/m;
+	return defined $v ? $v : 0;
 }
 
 1;

@@ -35,6 +35,11 @@ const PromCollector pgprom_collectors[] = {
 	{"stat_user_tables", pgprom_collect_stat_user_tables, false, true},
 	{"statio_user_tables", pgprom_collect_statio_user_tables, false, true},
 	{"table_sizes", pgprom_collect_table_sizes, true, true},
+	/* what only an in-server exporter sees (hooks.c feeds the first three) */
+	{"statements", pgprom_collect_statements, false, true},
+	{"errors", pgprom_collect_errors, false, true},
+	{"auth", pgprom_collect_auth, false, true},
+	{"connections", pgprom_collect_connections, false, true},
 	/* postgres_exporter's disabled-by-default collectors (opt_in.c) */
 	{"long_running_transactions", pgprom_collect_long_running_transactions, false, false},
 	{"database_wraparound", pgprom_collect_database_wraparound, false, false},

@@ -66,5 +66,9 @@ extern void pgprom_collect_stat_statements(PromWriter *w);
 extern void pgprom_collect_stat_checkpointer(PromWriter *w);
 extern void pgprom_collect_process_idle(PromWriter *w);
 extern void pgprom_collect_buffercache_summary(PromWriter *w);
+extern void pgprom_collect_statements(PromWriter *w);
+extern void pgprom_collect_errors(PromWriter *w);
+extern void pgprom_collect_auth(PromWriter *w);
+extern void pgprom_collect_connections(PromWriter *w);
 
 #endif							/* PG_PROM_COLLECTORS_H */

@@ -1,0 +1,89 @@
+/*-------------------------------------------------------------------------
+ *
+ * hooks.h
+ *		Counters fed by hooks in every backend: statement and transaction
+ *		latency histograms, errors by severity and SQLSTATE, and
+ *		authentication outcomes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_PROM_HOOKS_H
+#define PG_PROM_HOOKS_H
+
+#include "libpq/hba.h"
+#include "port/atomics.h"
+
+/* Latency buckets, in seconds (upper bounds; +Inf is implied). */
+#define PGPROM_LATENCY_BUCKETS 16
+extern const double pgprom_latency_bounds[PGPROM_LATENCY_BUCKETS];
+
+/* Statement kinds of the latency histogram. */
+typedef enum PromCommand
+{
+	PROM_CMD_SELECT,
+	PROM_CMD_INSERT,
+	PROM_CMD_UPDATE,
+	PROM_CMD_DELETE,
+	PROM_CMD_MERGE,
+	PROM_CMD_UTILITY,
+	PROM_CMD_OTHER,
+	PROM_NUM_COMMANDS
+} PromCommand;
+
+extern const char *const pgprom_command_names[PROM_NUM_COMMANDS];
+
+/* One histogram: per-bucket (not cumulative) counts, sum and count. */
+typedef struct PromHistogram
+{
+	pg_atomic_uint64 buckets[PGPROM_LATENCY_BUCKETS + 1];	/* last: +Inf */
+	pg_atomic_uint64 sum_us;
+	pg_atomic_uint64 count;
+} PromHistogram;
+
+/* Counters of one database slot. */
+typedef struct PromDatabaseCounters
+{
+	pg_atomic_uint32 dboid;		/* InvalidOid: free (the last slot: others) */
+	PromHistogram statements[PROM_NUM_COMMANDS];
+	PromHistogram transactions;
+} PromDatabaseCounters;
+
+#define PGPROM_SEVERITIES 4		/* WARNING, ERROR, FATAL, PANIC */
+#define PGPROM_SQLSTATE_CLASSES 4096	/* two 6-bit characters */
+#define PGPROM_AUTH_RESULTS 3	/* success, failure, client_aborted */
+#define PGPROM_AUTH_METHODS (USER_AUTH_LAST + 2)	/* + unknown */
+
+/* The individual SQLSTATEs operators alert on. */
+typedef struct PromErrorCode
+{
+	int			sqlstate;
+	const char *condition;
+} PromErrorCode;
+
+#define PGPROM_ERROR_CODES 16
+extern const PromErrorCode pgprom_error_codes[PGPROM_ERROR_CODES];
+
+typedef struct PromHookCounters
+{
+	int			ndatabases;		/* slots, the last one for "others" */
+	pg_atomic_uint64 errors[PGPROM_SEVERITIES][PGPROM_SQLSTATE_CLASSES];
+	pg_atomic_uint64 error_codes[PGPROM_ERROR_CODES];
+	pg_atomic_uint64 auth[PGPROM_AUTH_RESULTS][PGPROM_AUTH_METHODS];
+	PromDatabaseCounters databases[FLEXIBLE_ARRAY_MEMBER];
+} PromHookCounters;
+
+extern const char *const pgprom_severity_names[PGPROM_SEVERITIES];
+extern const char *const pgprom_auth_result_names[PGPROM_AUTH_RESULTS];
+
+/* NULL unless loaded through shared_preload_libraries */
+extern PromHookCounters *pgprom_hook_counters;
+
+extern Size pgprom_hook_counters_size(void);
+extern void pgprom_hook_counters_init(PromHookCounters *c);
+extern void pgprom_install_hooks(void);
+extern const char *pgprom_auth_method_name(int method);
+
+/* Set in pg_prom's own processes: their statements are not counted. */
+extern bool pgprom_in_own_process;
+
+#endif							/* PG_PROM_HOOKS_H */

@@ -1,0 +1,158 @@
+# Proves the counters fed by hooks in every backend: statement latency
+# histograms move exactly with the statements run, errors are counted once
+# by SQLSTATE (division by zero, unique violation, deadlock, statement
+# timeout, failed password), authentication outcomes keep a password-less
+# probe apart from a failure, and the hooks keep counting after a
+# crash-restart of the cluster.
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::Bin;
+
+use PgProm;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+my ($node, $port) = new_prom_node('hooks', conf => qq{
+listen_addresses = '127.0.0.1'
+password_encryption = 'scram-sha-256'
+});
+$node->start;
+ok(wait_for_endpoint($port), 'endpoint answers');
+$node->safe_psql('postgres', q{
+	CREATE ROLE app LOGIN PASSWORD 'secret';
+	CREATE TABLE u (id int PRIMARY KEY);
+	CREATE TABLE d1 (id int); CREATE TABLE d2 (id int);
+	INSERT INTO d1 VALUES (1); INSERT INTO d2 VALUES (1);
+	GRANT ALL ON u, d1, d2 TO app;
+});
+# password authentication for TCP connections of the app role, first in pg_hba.conf
+{
+	my $hba = $node->data_dir . '/pg_hba.conf';
+	my $old = PostgreSQL::Test::Utils::slurp_file($hba);
+	open(my $fh, '>', $hba) or die;
+	print $fh "host all app 127.0.0.1/32 scram-sha-256\n" . $old;
+	close $fh;
+	$node->reload;
+}
+
+my $select = 'pg_statement_duration_seconds_count{datname="postgres",command="select"}';
+my $insert = 'pg_statement_duration_seconds_count{datname="postgres",command="insert"}';
+
+sub delta
+{
+	my ($series, $code) = @_;
+	my $before = sample_of(metrics_of($port), $series);
+	$code->();
+	my $after = sample_of(metrics_of($port), $series);
+	return $after - $before;
+}
+
+# --- latency histograms ------------------------------------------------------
+is(delta($select, sub { $node->safe_psql('postgres', join('', map { "SELECT $_;" } 1 .. 10)) }),
+	10, '10 SELECTs add exactly 10 to the select series of their database');
+is(delta($insert, sub { $node->safe_psql('postgres', 'INSERT INTO u VALUES (1); INSERT INTO u VALUES (2)') }),
+	2, '2 INSERTs add exactly 2 to the insert series');
+is(delta($select, sub {
+	$node->safe_psql('postgres', q{
+		CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS 'BEGIN PERFORM 1; PERFORM 2; RETURN 3; END';
+		SELECT f();
+		PREPARE p AS SELECT 1; EXECUTE p; EXECUTE p;})
+	}), 3, 'nested statements are not counted again; EXECUTE counts as its statement');
+my $m = metrics_of($port);
+like($m, qr/^pg_statement_duration_seconds_bucket\{datname="postgres",command="select",le="0.0005"\} \d+$/m,
+	'sub-millisecond bucket');
+like($m, qr/^pg_statement_duration_seconds_bucket\{datname="postgres",command="utility",le="\+Inf"\} [1-9]/m,
+	'utility statements have their series');
+like($m, qr/^pg_transaction_duration_seconds_count\{datname="postgres"\} [1-9]/m, 'transactions are timed');
+
+# --- errors, each counted once ------------------------------------------------
+sub error_delta
+{
+	my ($code_sqlstate, $condition, $action) = @_;
+	return delta(qq{pg_error_codes_total{sqlstate="$code_sqlstate",condition="$condition"}}, $action);
+}
+is(error_delta('22012', 'division_by_zero', sub { $node->psql('postgres', 'SELECT 1/0') }), 1,
+	'division by zero counted once');
+is(delta('pg_errors_total{severity="ERROR",sqlstate_class="23"}', sub { $node->psql('postgres', 'INSERT INTO u VALUES (1)') }), 1,
+	'unique violation counted once in its class');
+is(error_delta('57014', 'query_canceled', sub { $node->psql('postgres', "SET statement_timeout = '100ms'; SELECT pg_sleep(2)") }), 1,
+	'statement timeout counted once');
+is(error_delta('40P01', 'deadlock_detected', sub {
+	my $a = $node->background_psql('postgres', on_error_stop => 0);
+	my $b = $node->background_psql('postgres', on_error_stop => 0);
+	$a->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d1 SET id = 2;");
+	$b->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d2 SET id = 2;");
+	$a->query_until(qr/^$/, "UPDATE d2 SET id = 3;\n");
+	$b->query("UPDATE d1 SET id = 3;");
+	$a->query("COMMIT;");
+	$b->query("ROLLBACK;");
+	$a->quit;
+	$b->quit;
+}), 1, 'deadlock counted once');
+
+# --- authentication ------------------------------------------------------------
+my $connstr = "host=127.0.0.1 port=" . $node->port . " dbname=postgres user=app";
+my $fail = 'pg_auth_attempts_total{result="failure",method="scram-sha-256"}';
+my $ok = 'pg_auth_attempts_total{result="success",method="scram-sha-256"}';
+my $aborted = 'pg_auth_attempts_total{result="client_aborted",method="scram-sha-256"}';
+
+my $before = metrics_of($port);
+{
+	local $ENV{PGPASSWORD} = 'wrong';
+	my ($rc) = $node->psql('postgres', 'SELECT 1', connstr => $connstr);
+	isnt($rc, 0, 'a wrong password is refused');
+}
+my $after = metrics_of($port);
+is(sample_of($after, $fail) - sample_of($before, $fail), 1, 'the failed login is counted once');
+is(sample_of($after, 'pg_error_codes_total{sqlstate="28P01",condition="invalid_password"}')
+	- sample_of($before, 'pg_error_codes_total{sqlstate="28P01",condition="invalid_password"}'), 1,
+	'and its invalid_password error once');
+
+$before = $after;
+{
+	# psql's first attempt: no password at hand, it hangs up when asked
+	delete local $ENV{PGPASSWORD};
+	my ($rc) = $node->psql('postgres', 'SELECT 1', connstr => $connstr, extra_params => ['-w']);
+	isnt($rc, 0, 'a password-less attempt cannot log in');
+	local $ENV{PGPASSWORD} = 'secret';
+	is($node->safe_psql('postgres', 'SELECT 1', connstr => $connstr), '1', 'then the right password does');
+}
+$after = metrics_of($port);
+is(sample_of($after, $fail) - sample_of($before, $fail), 0, 'the password-less probe is not a failure');
+is(sample_of($after, $aborted) - sample_of($before, $aborted), 1, 'it is counted as client_aborted');
+is(sample_of($after, $ok) - sample_of($before, $ok), 1, 'and the good login as success');
+
+# --- connection-slot pressure ----------------------------------------------------
+{
+	my $idle = $node->background_psql('postgres');
+	$idle->query_safe('BEGIN; SELECT 1;');
+	sleep 1.1;
+	$m = metrics_of($port);
+	is(sample_of($m, 'pg_connections_max'), 100, 'max_connections');
+	ok(sample_of($m, 'pg_connections_used') >= 1, 'sessions in use');
+	ok(sample_of($m, 'pg_oldest_idle_in_transaction_age_seconds') > 1, 'the idle-in-transaction session is seen');
+	ok(sample_of($m, 'pg_backends_by_database{datname="postgres"}') >= 1, 'sessions by database');
+	$idle->quit;
+}
+
+# --- crash-restart: the hooks come back with fresh counters --------------------------
+my $victim = $node->background_psql('postgres', on_error_stop => 0);
+my $pid = $victim->query_safe('SELECT pg_backend_pid()');
+my $log_offset = -s $node->logfile;
+kill 'KILL', $pid;
+ok($node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset),
+	'the kill -9 of a backend makes the postmaster reinitialize');
+eval { $victim->quit };
+$node->poll_query_until('postgres', 'SELECT true') or die;
+ok(wait_for_endpoint($port, 60), 'the endpoint is back after the crash-restart');
+is(delta($select, sub { $node->safe_psql('postgres', join('', map { "SELECT $_;" } 1 .. 10)) }),
+	10, 'the hooks count again after the crash-restart');
+ok(sample_of(metrics_of($port), 'pg_prom_scrapes_total') < 20, 'counters started again from zero');
+
+$node->stop;
+check_log_clean($node, $pid);
+done_testing();
