@@ -48,6 +48,7 @@ int			pgprom_max_tables = 10000;
 int			pgprom_other_databases_interval_s = 60;
 char	   *pgprom_server_label = NULL;
 int			pgprom_max_databases = 64;
+int			pgprom_stat_statements_limit = 100;
 bool		pgprom_track_statements = true;
 bool		pgprom_track_errors = true;
 bool		pgprom_track_auth = true;
@@ -201,6 +202,14 @@ define_settings(void)
 							 true,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.stat_statements_limit",
+							"Statements of pg_stat_statements with their own series; the rest are summed in one remainder series.",
+							NULL,
+							&pgprom_stat_statements_limit,
+							100, 0, 10000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pg_prom.max_tables",
 							"Maximum number of tables per database in the per-table families.",

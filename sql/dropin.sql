@@ -91,7 +91,7 @@ FROM (VALUES ('pg_long_running_transactions', 'gauge'),
 ORDER BY 1;
 SELECT l FROM optin WHERE l LIKE 'pg_statio_user_indexes_idx_blks_hit_total{%dropin_a_pkey%';
 -- without the pg_stat_statements extension that collector writes nothing
-SELECT count(*) AS stat_statements_lines FROM optin WHERE l LIKE '%pg_stat_statements%';
+SELECT count(*) AS stat_statements_families FROM optin WHERE l LIKE '# TYPE pg\_stat\_statements%';
 RESET pg_prom.collectors;
 
 -- the compatibility server label of postgres_exporter <= 0.19

@@ -29,6 +29,7 @@ extern int	pgprom_max_tables;
 extern int	pgprom_other_databases_interval_s;
 extern char *pgprom_server_label;
 extern int	pgprom_max_databases;
+extern int	pgprom_stat_statements_limit;
 extern bool pgprom_track_statements;
 extern bool pgprom_track_errors;
 extern bool pgprom_track_auth;

@@ -724,6 +724,7 @@ pgprom_tables_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnectionByOid(job->dboid, job->roleoid, 0);
 	pgstat_report_appname("pg_prom tables");
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("pg_stat_statements.track", "none", PGC_SUSET, PGC_S_SESSION);
 	snprintf(buf, sizeof(buf), "%d", job->lock_timeout_ms);
 	SetConfigOption("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION);
 

@@ -143,6 +143,9 @@ pgprom_worker_main(Datum main_arg)
 	pgstat_report_appname("pg_prom");
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 					PGC_S_SESSION);
+	/* pg_prom's own queries stay out of pg_stat_statements */
+	SetConfigOption("pg_stat_statements.track", "none", PGC_SUSET,
+					PGC_S_SESSION);
 
 	worker_cxt = AllocSetContextCreate(TopMemoryContext, "pg_prom worker",
 									   ALLOCSET_DEFAULT_SIZES);

@@ -19,6 +19,7 @@ use Time::HiRes qw(time sleep);
 my ($node, $port) = new_prom_node('hooks', conf => qq{
 listen_addresses = '127.0.0.1'
 password_encryption = 'scram-sha-256'
+shared_preload_libraries = 'pg_prom, pg_stat_statements'
 });
 $node->start;
 ok(wait_for_endpoint($port), 'endpoint answers');
@@ -137,6 +138,25 @@ is(sample_of($after, $ok) - sample_of($before, $ok), 1, 'and the good login as s
 	ok(sample_of($m, 'pg_oldest_idle_in_transaction_age_seconds') > 1, 'the idle-in-transaction session is seen');
 	ok(sample_of($m, 'pg_backends_by_database{datname="postgres"}') >= 1, 'sessions by database');
 	$idle->quit;
+}
+
+# --- pg_stat_statements, bounded -------------------------------------------------
+{
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_stat_statements');
+	$node->safe_psql('postgres', join('', map { "SELECT $_ AS c$_;" } 1 .. 30));
+	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.stat_statements_limit = 5");
+	$node->reload;
+	sleep 0.5;
+	my $text = metrics_of($port);
+	my @calls = $text =~ /^pg_stat_statements_calls_total\{([^}]*)\} (\S+)$/mg;
+	my %series = @calls;
+	is(scalar(keys %series), 6, 'top 5 statements plus one remainder series');
+	ok(exists $series{'user="[other]",datname="[other]",queryid="other"'}, 'the remainder series');
+	my $sum = 0;
+	$sum += $_ for values %series;
+	is($sum, $node->safe_psql('postgres', 'SELECT sum(calls) FROM pg_stat_statements'),
+		'the series add up to every call pg_stat_statements counted');
+	unlike($text, qr/pg_stat_statements_calls_total\{[^}]*query=/, 'no query text in labels');
 }
 
 # --- crash-restart: the hooks come back with fresh counters --------------------------

@@ -159,11 +159,15 @@ pgprom_collect_xlog_location(PromWriter *w)
 /*---- stat_statements ----*/
 
 /*
- * The top pg_prom.stat_statements_limit statements by total execution
- * time (postgres_exporter's 100), among those above the 10th percentile,
- * summed over toplevel and nested entries so that {user, datname, queryid}
- * is unique.  Needs the pg_stat_statements extension in pg_prom.database;
- * without it the collector writes nothing.
+ * pg_stat_statements, bounded: the top pg_prom.stat_statements_limit
+ * statements by total execution time, with toplevel and nested entries of
+ * one {user, datname, queryid} summed so that the labels are unique, and
+ * one remainder series {user="[other]", datname="[other]",
+ * queryid="other"} holding the sum of all the others, so that totals still
+ * add up.  The cardinality is fixed whatever the number of statements;
+ * query text is never read.  Needs the extension in pg_prom.database (and
+ * pg_stat_statements in shared_preload_libraries); without the extension
+ * the collector writes nothing.
  */
 void
 pgprom_collect_stat_statements(PromWriter *w)
@@ -178,9 +182,7 @@ pgprom_collect_stat_statements(PromWriter *w)
 		{"pg_stat_statements_block_write_seconds_total", "Total time the statement spent writing blocks, in seconds", PROM_COUNTER, 8, 1000, false, BY_STATEMENT},
 	};
 #undef BY_STATEMENT
-	StringInfoData sql;
-	char	   *schema;
-	uint64		n;
+	char	   *sql;
 	int			rc;
 
 	if (pgprom_query(&find_plan,
@@ -189,30 +191,31 @@ pgprom_collect_stat_statements(PromWriter *w)
 					 " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
 					 " WHERE e.extname OPERATOR(pg_catalog.=) 'pg_stat_statements'") != 1)
 		return;
-	schema = pgprom_text(0, 1);
 
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "WITH s AS (SELECT userid, dbid, queryid,"
-					 "  pg_catalog.sum(calls) AS calls, pg_catalog.sum(total_exec_time) AS total,"
-					 "  pg_catalog.sum(rows) AS rows, pg_catalog.sum(blk_read_time) AS r,"
-					 "  pg_catalog.sum(blk_write_time) AS wr"
-					 "  FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL"
-					 "  GROUP BY userid, dbid, queryid)"
-					 " SELECT pg_catalog.pg_get_userbyid(s.userid)::pg_catalog.text, d.datname::pg_catalog.text,"
-					 "  s.queryid::pg_catalog.text, s.calls::pg_catalog.float8, s.total::pg_catalog.float8,"
-					 "  s.rows::pg_catalog.float8, s.r::pg_catalog.float8, s.wr::pg_catalog.float8"
-					 " FROM s JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid"
-					 " WHERE s.total OPERATOR(pg_catalog.>=) (SELECT pg_catalog.percentile_cont(0.1)"
-					 "   WITHIN GROUP (ORDER BY total) FROM s)"
-					 " ORDER BY s.total DESC LIMIT 100",
-					 schema);
-	rc = SPI_execute(sql.data, true, 0);
+	sql = psprintf("WITH s AS (SELECT userid, dbid, queryid,"
+				   "  pg_catalog.sum(calls) AS calls, pg_catalog.sum(total_exec_time) AS total,"
+				   "  pg_catalog.sum(rows) AS rows, pg_catalog.sum(blk_read_time) AS r,"
+				   "  pg_catalog.sum(blk_write_time) AS wr"
+				   "  FROM %s.pg_stat_statements(false) GROUP BY userid, dbid, queryid),"
+				   " ranked AS (SELECT s.*, pg_catalog.row_number() OVER (ORDER BY total DESC, queryid) AS rn FROM s)"
+				   " SELECT * FROM (SELECT pg_catalog.pg_get_userbyid(userid)::pg_catalog.text,"
+				   "  COALESCE(d.datname::pg_catalog.text, ''), COALESCE(queryid::pg_catalog.text, ''),"
+				   "  calls::pg_catalog.float8, total::pg_catalog.float8, rows::pg_catalog.float8,"
+				   "  r::pg_catalog.float8, wr::pg_catalog.float8"
+				   "  FROM ranked LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) ranked.dbid"
+				   "  WHERE rn OPERATOR(pg_catalog.<=) %d ORDER BY rn) top"
+				   " UNION ALL"
+				   " SELECT '[other]', '[other]', 'other', pg_catalog.sum(calls)::pg_catalog.float8,"
+				   "  pg_catalog.sum(total)::pg_catalog.float8, pg_catalog.sum(rows)::pg_catalog.float8,"
+				   "  pg_catalog.sum(r)::pg_catalog.float8, pg_catalog.sum(wr)::pg_catalog.float8"
+				   " FROM ranked WHERE rn OPERATOR(pg_catalog.>) %d HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0",
+				   pgprom_text(0, 1), pgprom_stat_statements_limit,
+				   pgprom_stat_statements_limit);
+	rc = SPI_execute(sql, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_prom: pg_stat_statements query failed: %s",
 			 SPI_result_code_string(rc));
-	n = SPI_processed;
-	pgprom_emit_families(w, n, specs, lengthof(specs));
+	pgprom_emit_families(w, SPI_processed, specs, lengthof(specs));
 }
 
 /*---- buffercache_summary ----*/
