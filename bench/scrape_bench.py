@@ -170,9 +170,11 @@ pg_prom.port = {promport}
         # postgres_exporter 0.11.1's default families: database, bgwriter and
         # its legacy maps (activity, locks, settings, stat_database, archiver,
         # replication slots, stat_replication).  pg_prom's defaults are a
-        # superset (replication, roles, wal, vacuum progress, per-table).
+        # superset (replication, roles, wal, vacuum progress, per-table, and
+        # the hook-fed and connection families no external exporter has).
         pe_set = ("default, -replication, -roles, -wal, -stat_progress_vacuum,"
-                  " -stat_user_tables, -statio_user_tables, -table_sizes")
+                  " -stat_user_tables, -statio_user_tables, -table_sizes, -statements,"
+                  " -errors, -auth, -connections, -stat_statements")
         targets = {
             "postgres_exporter 0.11.1": (peport, None, None),
             "pg_prom, same families (sizes every 60 s)": (promport, 60, pe_set),
