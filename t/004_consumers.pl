@@ -19,6 +19,7 @@ my ($node, $port) = new_prom_node('consumers');
 $node->start;
 ok(wait_for_endpoint($port), 'endpoint answers');
 $node->safe_psql('postgres', 'CREATE DATABASE app; CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g');
+$node->psql('postgres', 'SELECT 1/0');	# so that the error families have series
 
 my $dir = PostgreSQL::Test::Utils::tempdir();
 my $text = metrics_of($port);
@@ -33,8 +34,11 @@ IPC::Run::run([ 'promtool', 'check', 'metrics' ], '<', "$dir/scrape.prom",
 my @findings = split /\n/, ($stdout // '') . ($stderr // '');
 unlike(join("\n", @findings), qr/error while linting|text format parsing error/,
 	'promtool parses the whole scrape');
-my @ours = grep { /^pg_prom_/ } @findings;
-is_deeply(\@ours, [], 'promtool finds nothing in the pg_prom_ families')
+# postgres_exporter's own names keep their lint findings (counters without
+# _total, gauges ending in _count) so that dashboards keep working
+my $inherited = qr/^(pg_stat_database_|pg_stat_archiver_|pg_stat_user_tables_|pg_statio_user_tables_|pg_stat_activity_count|pg_locks_count|pg_settings_)/;
+my @ours = grep { $_ !~ $inherited } @findings;
+is_deeply(\@ours, [], 'promtool finds nothing in the families pg_prom introduces')
   or diag(join("\n", @ours));
 note("findings on inherited postgres_exporter names: " . scalar(@findings));
 
