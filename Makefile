@@ -41,8 +41,25 @@ PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Werror=impli
 REGRESS = metrics privileges settings dropin hooks
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/test/regress.conf
 TAP_TESTS = 1
-EXTRA_CLEAN = tmp_check_regress
+EXTRA_CLEAN = tmp_check_regress fuzz/http_fuzz fuzz/work
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Fuzzing the HTTP request parser with libFuzzer under ASan and UBSan:
+#   make fuzz FUZZ_SECONDS=600
+# Any finding stops the run with a non-zero status and a crash-* file.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+
+fuzz/http_fuzz: fuzz/http_fuzz.c src/http.c src/http.h
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		fuzz/http_fuzz.c src/http.c -o $@
+
+fuzz: fuzz/http_fuzz
+	rm -rf fuzz/work && mkdir -p fuzz/work && cp fuzz/corpus/http/* fuzz/work/
+	./fuzz/http_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-print_final_stats=1 -artifact_prefix=fuzz/ fuzz/work
+
+.PHONY: fuzz

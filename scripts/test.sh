@@ -5,6 +5,7 @@
 #
 #   scripts/test.sh                      # everything
 #   PROVE_TESTS=t/001_http.pl scripts/test.sh   # one TAP file
+#   FUZZ_SECONDS=600 scripts/test.sh             # fuzz longer (0: skip)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,8 +23,23 @@ chown -R postgres: "$work"
 echo "== testing in $work"
 
 status=0
+# the fault tests open a thousand sockets at once
+ulimit -n 8192 2>/dev/null || true
 runuser -u postgres -- make -C "$work" installcheck PROVE_TESTS="${PROVE_TESTS:-}" \
 	PROVE_FLAGS="--timer" || status=$?
+
+# fuzz the HTTP parser (libFuzzer, ASan+UBSan) for a bounded time
+if [ $status -eq 0 ] && [ "${FUZZ_SECONDS:-60}" != 0 ]; then
+	echo "== fuzzing the HTTP parser for ${FUZZ_SECONDS:-60} s"
+	if make -C "$work" -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >"$work/fuzz.log" 2>&1; then
+		grep -E '^stat::number_of_executed_units' "$work/fuzz.log" || true
+		echo "fuzz: no finding"
+	else
+		tail -n 40 "$work/fuzz.log"
+		echo "fuzz: FINDING (see $work/fuzz/)"
+		status=1
+	fi
+fi
 
 if [ $status -ne 0 ]; then
 	for f in "$work"/regression.diffs; do

@@ -1,0 +1,74 @@
+/*-------------------------------------------------------------------------
+ *
+ * http_fuzz.c
+ *		libFuzzer harness for pg_prom's HTTP request parser (src/http.c).
+ *
+ * The parser is pure C, so it is fuzzed exactly as the extension builds
+ * it, under AddressSanitizer and UndefinedBehaviorSanitizer.  Besides
+ * memory errors, the harness checks the parser's promises: a parsed
+ * request consumed at least one and at most all bytes, has an absolute
+ * path within bounds and a known version; an error carries a 4xx/5xx
+ * status; and parsing a prefix never succeeds where it needs more bytes
+ * than it was given.  Pipelined requests are parsed one after another.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/http.h"
+
+#define CHECK(cond) \
+	do { if (!(cond)) { fprintf(stderr, "check failed: %s\n", #cond); abort(); } } while (0)
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* a private copy, so reading past the end is caught exactly */
+	char	   *buf = malloc(size ? size : 1);
+	size_t		offset = 0;
+	int			requests = 0;
+
+	memcpy(buf, data, size);
+	while (offset <= size && requests < 64)
+	{
+		HttpRequest req;
+		size_t		consumed = 0;
+		int			status = 0;
+		HttpParseResult r = http_parse_request(buf + offset, size - offset,
+											   &req, &consumed, &status);
+
+		if (r == HTTP_PARSE_OK)
+		{
+			CHECK(consumed > 0 && consumed <= size - offset);
+			CHECK(req.path[0] == '/');
+			CHECK(strlen(req.path) <= HTTP_MAX_PATH);
+			CHECK(strlen(req.query) <= HTTP_MAX_QUERY);
+			CHECK(req.minor_version == 0 || req.minor_version == 1);
+			CHECK(req.method == HTTP_METHOD_GET || req.method == HTTP_METHOD_HEAD ||
+				  req.method == HTTP_METHOD_OTHER);
+			CHECK(http_reason(200)[0] != '\0');
+			offset += consumed;
+			requests++;
+			continue;
+		}
+		if (r == HTTP_PARSE_ERROR)
+		{
+			CHECK(status >= 400 && status <= 505);
+			CHECK(strcmp(http_reason(status), "Unknown") != 0);
+		}
+		else
+		{
+			CHECK(r == HTTP_PARSE_INCOMPLETE);
+			/* an incomplete request stays within what a buffer may hold */
+			CHECK(size - offset <= HTTP_MAX_REQUEST);
+		}
+		break;
+	}
+	free(buf);
+	return 0;
+}
