@@ -4,6 +4,7 @@ EXTENSION = pg_prom
 MODULE_big = pg_prom
 OBJS = \
 	pg_prom.o \
+	src/auth.o \
 	src/collectors/collectors.o \
 	src/collectors/connections.o \
 	src/collectors/database.o \

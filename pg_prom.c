@@ -22,6 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "src/auth.h"
 #include "src/collectors/collectors.h"
 #include "src/hooks.h"
 #include "src/listen.h"
@@ -53,6 +54,16 @@ bool		pgprom_track_statements = true;
 bool		pgprom_track_errors = true;
 bool		pgprom_track_auth = true;
 static char *pgprom_collectors_setting = NULL;
+static char *pgprom_allowed_clients = NULL;
+int			pgprom_auth_method = PGPROM_AUTH_NONE;
+char	   *pgprom_auth_token_file = NULL;
+
+static const struct config_enum_entry auth_method_options[] = {
+	{"none", PGPROM_AUTH_NONE, false},
+	{"basic", PGPROM_AUTH_BASIC, false},
+	{"bearer", PGPROM_AUTH_BEARER, false},
+	{NULL, 0, false}
+};
 
 /*---- Function declarations ----*/
 
@@ -106,6 +117,31 @@ define_settings(void)
 							9187, 1, 65535,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_prom.allowed_clients",
+							   "Client networks allowed to connect to the endpoint, in CIDR notation.",
+							   "Checked before anything else; an empty list allows every client.",
+							   &pgprom_allowed_clients,
+							   "",
+							   PGC_SIGHUP, GUC_LIST_INPUT,
+							   pgprom_check_allowed_clients, pgprom_assign_allowed_clients, NULL);
+
+	DefineCustomEnumVariable("pg_prom.auth_method",
+							 "Authentication of the metrics path: none, basic (PostgreSQL roles with pg_monitor) or bearer (a token file).",
+							 NULL,
+							 &pgprom_auth_method,
+							 PGPROM_AUTH_NONE,
+							 auth_method_options,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_prom.auth_token_file",
+							   "File holding the bearer token of pg_prom.auth_method = bearer.",
+							   "Read at start and at every reload; at least 16 characters.",
+							   &pgprom_auth_token_file,
+							   "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
 
 	DefineCustomStringVariable("pg_prom.metrics_path",
 							   "URL path that serves the metrics.",

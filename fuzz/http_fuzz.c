@@ -48,6 +48,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(req.path[0] == '/');
 			CHECK(strlen(req.path) <= HTTP_MAX_PATH);
 			CHECK(strlen(req.query) <= HTTP_MAX_QUERY);
+			CHECK(strlen(req.authorization) <= HTTP_MAX_AUTHORIZATION);
+			CHECK(req.has_authorization || req.authorization[0] == '\0');
+			if (req.has_authorization)
+			{
+				char		user[64];
+				char		password[256];
+				char		token[256];
+
+				if (http_parse_basic(req.authorization, user, sizeof(user),
+									 password, sizeof(password)))
+				{
+					CHECK(user[0] != '\0' && strlen(user) < sizeof(user));
+					CHECK(strlen(password) < sizeof(password));
+				}
+				if (http_parse_bearer(req.authorization, token, sizeof(token)))
+					CHECK(token[0] != '\0' && strlen(token) < sizeof(token));
+			}
 			CHECK(req.minor_version == 0 || req.minor_version == 1);
 			CHECK(req.method == HTTP_METHOD_GET || req.method == HTTP_METHOD_HEAD ||
 				  req.method == HTTP_METHOD_OTHER);

@@ -38,3 +38,11 @@ SET pg_prom.scrape_timeout = '2s';
 SELECT pg_prom_metrics() LIKE '%pg_database_size_bytes{datname="template1"}%' AS sizes;
 RESET pg_prom.slow_collector_interval;
 RESET pg_prom.scrape_timeout;
+
+-- access control settings
+ALTER SYSTEM SET pg_prom.allowed_clients = '10.0.0.0/33';
+ALTER SYSTEM SET pg_prom.allowed_clients = 'example.com';
+ALTER SYSTEM SET pg_prom.allowed_clients = '10.0.0.0/8, ::1, 192.168.1.7';
+ALTER SYSTEM RESET pg_prom.allowed_clients;
+ALTER SYSTEM SET pg_prom.auth_method = 'kerberos';
+SET pg_prom.auth_method = 'basic';

@@ -12,7 +12,7 @@
  *	- any control byte (NUL included) outside its place, a malformed
  *	  request line or header, obs-fold, a bad or conflicting Content-Length,
  *	  a missing or repeated Host in HTTP/1.1, a target that is not
- *	  origin-form: 400
+ *	  origin-form, two Authorization headers: 400
  *	- an HTTP version other than 1.0 and 1.1: 505
  * Bodies are never read: a request announcing one is reported through
  * has_body and the caller answers it and closes the connection.
@@ -316,6 +316,19 @@ http_parse_request(const char *buf, size_t len, HttpRequest *req,
 		}
 		else if (equals_ci(p, colon - p, "transfer-encoding"))
 			req->has_body = true;
+		else if (equals_ci(p, colon - p, "authorization"))
+		{
+			if (req->has_authorization)
+				return HTTP_PARSE_ERROR;	/* two of them: ambiguous */
+			if ((size_t) (vend - v) > HTTP_MAX_AUTHORIZATION)
+			{
+				*status = 431;
+				return HTTP_PARSE_ERROR;
+			}
+			memcpy(req->authorization, v, vend - v);
+			req->authorization[vend - v] = '\0';
+			req->has_authorization = true;
+		}
 
 		p = lf + 1;
 	}
@@ -342,6 +355,12 @@ http_reason(int status)
 			return "OK";
 		case 400:
 			return "Bad Request";
+		case 401:
+			return "Unauthorized";
+		case 403:
+			return "Forbidden";
+		case 429:
+			return "Too Many Requests";
 		case 404:
 			return "Not Found";
 		case 405:
@@ -365,4 +384,126 @@ http_reason(int status)
 		default:
 			return "Unknown";
 	}
+}
+
+/* The value after an auth scheme ("Basic", "Bearer"), or NULL. */
+static const char *
+after_scheme(const char *value, const char *scheme)
+{
+	size_t		n = strlen(scheme);
+
+	if (!equals_ci(value, strnlen(value, n + 1) > n ? n : strlen(value), scheme) ||
+		value[n] != ' ')
+		return NULL;
+	value += n;
+	while (*value == ' ')
+		value++;
+	return *value ? value : NULL;
+}
+
+static int
+base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * "Basic base64(user:password)" (RFC 7617).  The decoded text must hold a
+ * colon, a non-empty user, no NUL and no control byte, and fit the buffers.
+ */
+bool
+http_parse_basic(const char *value, char *user, size_t user_size,
+				 char *password, size_t password_size)
+{
+	const char *b64 = after_scheme(value, "Basic");
+	unsigned char decoded[HTTP_MAX_AUTHORIZATION];
+	size_t		n = 0;
+	size_t		len;
+	size_t		i;
+	unsigned int acc = 0;
+	int			bits = 0;
+	int			padding = 0;
+	unsigned char *colon;
+
+	if (b64 == NULL || user_size == 0 || password_size == 0)
+		return false;
+	len = strlen(b64);
+	if (len % 4 != 0)
+		return false;
+	for (i = 0; i < len; i++)
+	{
+		int			v;
+
+		if (b64[i] == '=')
+		{
+			/* padding only at the very end, at most two */
+			if (i < len - 2 || ++padding > 2)
+				return false;
+			continue;
+		}
+		if (padding > 0)
+			return false;
+		v = base64_value((unsigned char) b64[i]);
+		if (v < 0)
+			return false;
+		acc = (acc << 6) | (unsigned int) v;
+		bits += 6;
+		if (bits >= 8)
+		{
+			bits -= 8;
+			if (n >= sizeof(decoded))
+				return false;
+			decoded[n++] = (unsigned char) ((acc >> bits) & 0xFF);
+		}
+	}
+
+	for (i = 0; i < n; i++)
+		if (decoded[i] < 0x20 || decoded[i] == 0x7f)
+			return false;
+	colon = memchr(decoded, ':', n);
+	if (colon == NULL || colon == decoded)
+		return false;
+	if ((size_t) (colon - decoded) >= user_size ||
+		n - (size_t) (colon - decoded) - 1 >= password_size)
+		return false;
+	memcpy(user, decoded, colon - decoded);
+	user[colon - decoded] = '\0';
+	memcpy(password, colon + 1, n - (colon - decoded) - 1);
+	password[n - (colon - decoded) - 1] = '\0';
+	return true;
+}
+
+/* "Bearer token" (RFC 6750): token68 characters only. */
+bool
+http_parse_bearer(const char *value, char *token, size_t token_size)
+{
+	const char *t = after_scheme(value, "Bearer");
+	size_t		len;
+	size_t		i;
+
+	if (t == NULL)
+		return false;
+	len = strlen(t);
+	if (len == 0 || len >= token_size)
+		return false;
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) t[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || strchr("-._~+/=", c)))
+			return false;
+	}
+	memcpy(token, t, len + 1);
+	return true;
 }

@@ -20,6 +20,7 @@
 #define HTTP_MAX_HEADERS 64		/* more header lines: 431 */
 #define HTTP_MAX_PATH 1024
 #define HTTP_MAX_QUERY 1024
+#define HTTP_MAX_AUTHORIZATION 1024	/* longer Authorization: 431 */
 /* Largest request the parser can accept; size input buffers for it. */
 #define HTTP_MAX_REQUEST (HTTP_MAX_REQUEST_LINE + HTTP_MAX_HEADER_BYTES + 8)
 
@@ -38,6 +39,8 @@ typedef struct HttpRequest
 	bool		has_body;		/* Content-Length > 0 or Transfer-Encoding */
 	char		path[HTTP_MAX_PATH + 1];
 	char		query[HTTP_MAX_QUERY + 1];
+	bool		has_authorization;
+	char		authorization[HTTP_MAX_AUTHORIZATION + 1];	/* the header's value */
 } HttpRequest;
 
 typedef enum HttpParseResult
@@ -51,5 +54,10 @@ extern HttpParseResult http_parse_request(const char *buf, size_t len,
 										  HttpRequest *req, size_t *consumed,
 										  int *status);
 extern const char *http_reason(int status);
+
+/* Credentials of an Authorization header value; false when malformed. */
+extern bool http_parse_basic(const char *value, char *user, size_t user_size,
+							 char *password, size_t password_size);
+extern bool http_parse_bearer(const char *value, char *token, size_t token_size);
 
 #endif							/* PG_PROM_HTTP_H */

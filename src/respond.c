@@ -8,6 +8,8 @@
  *	pg_prom.metrics_path	GET/HEAD: the exposition text (renders)
  *	/						GET/HEAD: a small HTML landing page
  *	/health					GET/HEAD: 200 "OK" while the worker runs
+ * The metrics path alone is behind pg_prom.auth_method: the landing page
+ * and the health check reveal nothing and load balancers probe them.
  * Other paths get 404; other methods on these paths 405 with Allow.
  * Runs only in the worker; rendering opens its own transaction.
  *
@@ -21,6 +23,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "auth.h"
 #include "pg_prom.h"
 #include "render.h"
 #include "respond.h"
@@ -41,7 +44,8 @@ static bool render_metrics(StringInfo body);
  * is in/out: the caller's wish, cleared when the connection must close.
  */
 int
-pgprom_respond(const HttpRequest *req, StringInfo out, bool *keep_alive)
+pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
+			   bool *keep_alive)
 {
 	bool		head_only = (req->method == HTTP_METHOD_HEAD);
 	bool		is_metrics = strcmp(req->path, pgprom_metrics_path) == 0;
@@ -99,9 +103,27 @@ pgprom_respond(const HttpRequest *req, StringInfo out, bool *keep_alive)
 		return 200;
 	}
 
-	/* the metrics */
+	/* the metrics, behind authentication when it is configured */
 	{
 		StringInfoData body;
+		int			denied = pgprom_authenticate(req, client);
+
+		if (denied == 401)
+		{
+			append_response(out, 401, CONTENT_TYPE_TEXT, "Unauthorized\n",
+							strlen("Unauthorized\n"),
+							head_only, *keep_alive, pgprom_auth_challenge());
+			return 401;
+		}
+		if (denied != 0)
+		{
+			*keep_alive = false;
+			append_response(out, denied, CONTENT_TYPE_TEXT,
+							"Too many failed attempts; try again later.\n",
+							strlen("Too many failed attempts; try again later.\n"),
+							head_only, false, "Retry-After: 60\r\n");
+			return denied;
+		}
 
 		initStringInfo(&body);
 		if (!render_metrics(&body))

@@ -12,8 +12,8 @@
 
 #include "http.h"
 
-extern int	pgprom_respond(const HttpRequest *req, StringInfo out,
-						   bool *keep_alive);
+extern int	pgprom_respond(const HttpRequest *req, const char *client,
+						   StringInfo out, bool *keep_alive);
 extern void pgprom_respond_error(int status, StringInfo out,
 								 bool head_only);
 

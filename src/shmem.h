@@ -11,8 +11,8 @@
 #include "port/atomics.h"
 
 /* HTTP status codes the worker can answer with, in counter order. */
-#define PGPROM_HTTP_CODES_INIT {200, 400, 404, 405, 408, 413, 414, 431, 500, 501, 503, 505}
-#define PGPROM_NUM_HTTP_CODES 12
+#define PGPROM_HTTP_CODES_INIT {200, 400, 401, 403, 404, 405, 408, 413, 414, 429, 431, 500, 501, 503, 505}
+#define PGPROM_NUM_HTTP_CODES 15
 
 /* Upper bound on the collector table (collectors.c checks it at build). */
 #define PGPROM_MAX_COLLECTORS 32
@@ -24,6 +24,8 @@ typedef struct PgPromShared
 	pg_atomic_uint64 scrapes;	/* renders, both doors */
 	pg_atomic_uint64 http_requests[PGPROM_NUM_HTTP_CODES];
 	pg_atomic_uint64 clients_refused;	/* over pg_prom.max_clients */
+	pg_atomic_uint64 clients_denied;	/* not in pg_prom.allowed_clients */
+	pg_atomic_uint64 auth_failures; /* 401 answers */
 	pg_atomic_uint64 duplicate_series;	/* dropped by the writer */
 	pg_atomic_uint64 collector_errors[PGPROM_MAX_COLLECTORS];
 } PgPromShared;

@@ -26,6 +26,8 @@
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,8 +42,10 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 #include "utils/wait_event.h"
 
+#include "auth.h"
 #include "compat.h"
 #include "hooks.h"
 #include "http.h"
@@ -72,6 +76,7 @@ typedef struct Conn
 	TimestampTz deadline;
 	bool		close_after;	/* close once the response is sent */
 	bool		pending;		/* pipelined input waits to be parsed */
+	char		client[INET6_ADDRSTRLEN];	/* the peer's address, for logs */
 	MemoryContext cxt;			/* the response only; reset per request */
 	StringInfoData out;
 	size_t		out_off;
@@ -97,7 +102,9 @@ static void rebind(void);
 static void rebuild_wait_set(void);
 static long next_timeout(void);
 static void accept_clients(pgsocket listener);
-static void refuse_client(pgsocket sock);
+static void refuse_client(pgsocket sock, int status);
+static void peer_address(const struct sockaddr_storage *peer, char *buf, size_t size);
+static void check_exposure(void);
 static void conn_read(Conn *c);
 static void conn_process_input(Conn *c);
 static void conn_write(Conn *c);
@@ -155,6 +162,7 @@ pgprom_worker_main(Datum main_arg)
 		pg_atomic_write_u32(&pgprom_shared->worker_pid, (uint32) MyProcPid);
 	before_shmem_exit(worker_shmem_exit, (Datum) 0);
 
+	pgprom_auth_reload();
 	rebind();
 
 	for (;;)
@@ -182,9 +190,12 @@ pgprom_worker_main(Datum main_arg)
 				{
 					ConfigReloadPending = false;
 					ProcessConfigFile(PGC_SIGHUP);
+					pgprom_auth_reload();
 					if (strcmp(bound_addresses, pgprom_listen_addresses) != 0 ||
 						bound_port != pgprom_port)
 						rebind();
+					else
+						check_exposure();
 				}
 			}
 			else if (ev->user_data == NULL && (ev->events & WL_SOCKET_ACCEPT))
@@ -278,6 +289,38 @@ rebind(void)
 	ereport(LOG,
 			(errmsg("pg_prom: serving metrics on \"%s\" port %d at %s",
 					pgprom_listen_addresses, pgprom_port, pgprom_metrics_path)));
+	check_exposure();
+}
+
+/*
+ * Warn when the endpoint listens beyond loopback with nobody asked who
+ * they are: anyone who reaches the port reads every session's activity.
+ */
+static void
+check_exposure(void)
+{
+	char	   *raw;
+	List	   *items;
+	ListCell   *lc;
+
+	if (pgprom_auth_method != PGPROM_AUTH_NONE || pgprom_listen_addresses[0] == '\0')
+		return;
+	raw = pstrdup(pgprom_listen_addresses);
+	if (!SplitGUCList(raw, ',', &items))
+		return;
+	foreach(lc, items)
+	{
+		const char *item = lfirst(lc);
+
+		if (strcmp(item, "localhost") != 0 && strncmp(item, "127.", 4) != 0 &&
+			strcmp(item, "::1") != 0)
+		{
+			ereport(WARNING,
+					(errmsg("pg_prom: the metrics endpoint listens on \"%s\" without authentication", item),
+					 errhint("Set pg_prom.auth_method to 'basic' or 'bearer', or restrict pg_prom.allowed_clients.")));
+			return;
+		}
+	}
 }
 
 static void
@@ -348,8 +391,11 @@ accept_clients(pgsocket listener)
 		pgsocket	sock;
 		Conn	   *c;
 		MemoryContext cxt;
+		struct sockaddr_storage peer;
+		socklen_t	peerlen = sizeof(peer);
 
-		sock = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sock = accept4(listener, (struct sockaddr *) &peer, &peerlen,
+					   SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (sock == PGINVALID_SOCKET)
 		{
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -366,10 +412,16 @@ accept_clients(pgsocket listener)
 			return;				/* EAGAIN: all accepted */
 		}
 
+		/* the allow-list comes before anything else */
+		if (!pgprom_client_allowed(&peer))
+		{
+			refuse_client(sock, 403);
+			continue;
+		}
 		if (nconns >= Min(pgprom_max_clients, MAX_CLIENTS_LIMIT) ||
 			!AcquireExternalFD())
 		{
-			refuse_client(sock);
+			refuse_client(sock, 503);
 			continue;
 		}
 
@@ -382,34 +434,59 @@ accept_clients(pgsocket listener)
 		c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												  pgprom_request_timeout_ms);
 		c->out.data = NULL;
+		peer_address(&peer, c->client, sizeof(c->client));
 		conns[nconns++] = c;
 		wait_set_dirty = true;
 	}
 }
 
 /*
- * Over pg_prom.max_clients: answer 503 with one non-blocking send and
- * close.  The client learns why at once instead of waiting in a queue.
+ * Refuse a connection at once with one non-blocking send and close: 503
+ * over pg_prom.max_clients (the client learns why instead of waiting in a
+ * queue), 403 for an address outside pg_prom.allowed_clients.
  */
 static void
-refuse_client(pgsocket sock)
+refuse_client(pgsocket sock, int status)
 {
-	static const char msg[] =
+	static const char busy[] =
 		"HTTP/1.1 503 Service Unavailable\r\n"
 		"Content-Type: text/plain; charset=utf-8\r\n"
-		"Content-Length: 20\r\n"
+		"Content-Length: 19\r\n"
 		"Connection: close\r\n"
 		"Retry-After: 1\r\n"
 		"\r\n"
-		"Too many clients.\r\n\r\n";
+		"Too many clients.\r\n";
+	static const char forbidden[] =
+		"HTTP/1.1 403 Forbidden\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Length: 11\r\n"
+		"Connection: close\r\n"
+		"\r\n"
+		"Forbidden\r\n";
+	const char *msg = status == 403 ? forbidden : busy;
 	ssize_t		rc;
 
-	rc = send(sock, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	rc = send(sock, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void) rc;
 	shutdown(sock, SHUT_WR);
 	close(sock);
 	if (pgprom_shared)
-		pg_atomic_fetch_add_u64(&pgprom_shared->clients_refused, 1);
+		pg_atomic_fetch_add_u64(status == 403 ? &pgprom_shared->clients_denied :
+								&pgprom_shared->clients_refused, 1);
+}
+
+/* The text form of a peer address. */
+static void
+peer_address(const struct sockaddr_storage *peer, char *buf, size_t size)
+{
+	const void *addr = NULL;
+
+	if (peer->ss_family == AF_INET)
+		addr = &((const struct sockaddr_in *) peer)->sin_addr;
+	else if (peer->ss_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *) peer)->sin6_addr;
+	if (addr == NULL || inet_ntop(peer->ss_family, addr, buf, size) == NULL)
+		strlcpy(buf, "unknown", size);
 }
 
 static void
@@ -493,7 +570,7 @@ conn_process_input(Conn *c)
 	keep_alive = req.keep_alive;
 	old = MemoryContextSwitchTo(c->cxt);
 	initStringInfo(&c->out);
-	status = pgprom_respond(&req, &c->out, &keep_alive);
+	status = pgprom_respond(&req, c->client, &c->out, &keep_alive);
 	MemoryContextSwitchTo(old);
 	conn_send(c, status, !keep_alive);
 }

@@ -47,6 +47,16 @@ pgprom_collect_self(PromWriter *w)
 					PROM_COUNTER))
 		expo_value(w, (double) pg_atomic_read_u64(&pgprom_shared->clients_refused));
 
+	if (expo_family(w, "pg_prom_http_clients_denied_total",
+					"HTTP connections closed because the client's address is not in pg_prom.allowed_clients.",
+					PROM_COUNTER))
+		expo_value(w, (double) pg_atomic_read_u64(&pgprom_shared->clients_denied));
+
+	if (expo_family(w, "pg_prom_http_auth_failures_total",
+					"Requests for the metrics refused with 401 because authentication failed.",
+					PROM_COUNTER))
+		expo_value(w, (double) pg_atomic_read_u64(&pgprom_shared->auth_failures));
+
 	if (expo_family(w, "pg_prom_duplicate_series_dropped_total",
 					"Series or families the writer refused because they were already in the scrape.",
 					PROM_COUNTER))
