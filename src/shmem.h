@@ -21,6 +21,7 @@ typedef struct PgPromShared
 {
 	pg_atomic_uint32 worker_pid;	/* 0 while no worker runs */
 	pg_atomic_uint32 bound_port;	/* port the worker listens on, 0 if none */
+	pg_atomic_uint32 connect_failures;	/* worker starts that did not connect */
 	pg_atomic_uint64 scrapes;	/* renders, both doors */
 	pg_atomic_uint64 http_requests[PGPROM_NUM_HTTP_CODES];
 	pg_atomic_uint64 clients_refused;	/* over pg_prom.max_clients */

@@ -114,6 +114,7 @@ static void conn_close(Conn *c);
 static void expire_deadlines(void);
 static void reap_closed(void);
 static void worker_shmem_exit(int code, Datum arg);
+static void connect_with_backoff(void);
 
 /*
  * Register the worker; called from _PG_init in the postmaster only.
@@ -144,9 +145,7 @@ pgprom_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	BackgroundWorkerInitializeConnection(pgprom_database,
-										 pgprom_role[0] ? pgprom_role : NULL,
-										 0);
+	connect_with_backoff();
 	pgstat_report_appname("pg_prom");
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 					PGC_S_SESSION);
@@ -232,6 +231,53 @@ pgprom_worker_main(Datum main_arg)
 		/* nothing of a scrape may outlive it */
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/*
+ * Connect to pg_prom.database as pg_prom.role.  A failure there is FATAL
+ * (a dropped role, a role without LOGIN, a renamed database) and the
+ * postmaster restarts us; instead of failing every RESTART_SECONDS, wait
+ * longer after each failed start (5 s doubling up to 5 minutes) and say
+ * so, until the connection works again.
+ */
+static void
+connect_with_backoff(void)
+{
+	uint32		failures = 0;
+
+	if (pgprom_shared)
+		failures = pg_atomic_read_u32(&pgprom_shared->connect_failures);
+	if (failures > 0)
+	{
+		long		delay_s = Min(300, 5L << Min(failures - 1, 6));
+		TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														delay_s * 1000);
+
+		ereport(LOG,
+				(errmsg("pg_prom: the worker could not connect to database \"%s\" as %s%s%s the last %u time(s); retrying in %ld s",
+						pgprom_database,
+						pgprom_role[0] ? "role \"" : "the bootstrap superuser",
+						pgprom_role[0] ? pgprom_role : "",
+						pgprom_role[0] ? "\"" : "",
+						failures, delay_s),
+				 errhint("Check pg_prom.database and pg_prom.role: the role needs LOGIN and pg_monitor (see the error above).")));
+		while (GetCurrentTimestamp() < until)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 1000, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	if (pgprom_shared)
+		pg_atomic_fetch_add_u32(&pgprom_shared->connect_failures, 1);
+
+	BackgroundWorkerInitializeConnection(pgprom_database,
+										 pgprom_role[0] ? pgprom_role : NULL,
+										 0);
+
+	if (pgprom_shared)
+		pg_atomic_write_u32(&pgprom_shared->connect_failures, 0);
 }
 
 static void
