@@ -33,10 +33,12 @@ OBJS = \
 	src/respond.o \
 	src/shmem.o \
 	src/tables.o \
+	src/tls.o \
 	src/worker.o
 DATA = pg_prom--1.0.sql
 PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
 
+SHLIB_LINK = -lssl -lcrypto
 PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Werror=implicit-function-declaration
 
 REGRESS = metrics privileges settings dropin hooks
@@ -78,7 +80,7 @@ SANITIZE_FLAGS = -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-
 sanitize-install:
 	$(MAKE) clean
 	$(MAKE) with_llvm=no PG_CFLAGS="$(PG_CFLAGS) $(SANITIZE_FLAGS)" \
-		SHLIB_LINK="-fsanitize=undefined" install
+		SHLIB_LINK="-lssl -lcrypto -fsanitize=undefined" install
 
 sanitize-check:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -29,6 +29,7 @@
 #include "src/pg_prom.h"
 #include "src/render.h"
 #include "src/shmem.h"
+#include "src/tls.h"
 
 PG_MODULE_MAGIC;
 
@@ -57,6 +58,18 @@ static char *pgprom_collectors_setting = NULL;
 static char *pgprom_allowed_clients = NULL;
 int			pgprom_auth_method = PGPROM_AUTH_NONE;
 char	   *pgprom_auth_token_file = NULL;
+
+bool		pgprom_tls = false;
+char	   *pgprom_tls_cert_file = NULL;
+char	   *pgprom_tls_key_file = NULL;
+char	   *pgprom_tls_ca_file = NULL;
+int			pgprom_tls_min_protocol = 12;
+
+static const struct config_enum_entry tls_protocol_options[] = {
+	{"TLSv1.2", 12, false},
+	{"TLSv1.3", 13, false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry auth_method_options[] = {
 	{"none", PGPROM_AUTH_NONE, false},
@@ -125,6 +138,47 @@ define_settings(void)
 							   "",
 							   PGC_SIGHUP, GUC_LIST_INPUT,
 							   pgprom_check_allowed_clients, pgprom_assign_allowed_clients, NULL);
+
+	DefineCustomBoolVariable("pg_prom.tls",
+							 "Serve the endpoint over TLS (HTTPS) only.",
+							 "A certificate that cannot be loaded keeps the endpoint down; it never falls back to plain HTTP.",
+							 &pgprom_tls,
+							 false,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_prom.tls_cert_file",
+							   "Certificate (chain) file of the endpoint; empty: the server's ssl_cert_file.",
+							   NULL,
+							   &pgprom_tls_cert_file,
+							   "",
+							   PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_prom.tls_key_file",
+							   "Private key file of the endpoint; empty: the server's ssl_key_file.",
+							   NULL,
+							   &pgprom_tls_key_file,
+							   "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_prom.tls_ca_file",
+							   "CA file to verify client certificates against; empty: no client certificate required.",
+							   NULL,
+							   &pgprom_tls_ca_file,
+							   "",
+							   PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("pg_prom.tls_min_protocol_version",
+							 "Oldest TLS version the endpoint accepts.",
+							 NULL,
+							 &pgprom_tls_min_protocol,
+							 12,
+							 tls_protocol_options,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("pg_prom.auth_method",
 							 "Authentication of the metrics path: none, basic (PostgreSQL roles with pg_monitor) or bearer (a token file).",

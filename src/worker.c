@@ -54,6 +54,7 @@
 #include "respond.h"
 #include "shmem.h"
 #include "tables.h"
+#include "tls.h"
 
 #define RESTART_SECONDS 5
 #define REBIND_RETRY_MS 5000
@@ -77,6 +78,9 @@ typedef struct Conn
 	bool		close_after;	/* close once the response is sent */
 	bool		pending;		/* pipelined input waits to be parsed */
 	char		client[INET6_ADDRSTRLEN];	/* the peer's address, for logs */
+	void	   *tls;			/* the TLS session, or NULL for plain HTTP */
+	bool		handshaken;		/* the TLS handshake is done */
+	uint32		want;			/* TLS waits for this event; 0: by state */
 	MemoryContext cxt;			/* the response only; reset per request */
 	StringInfoData out;
 	size_t		out_off;
@@ -106,6 +110,8 @@ static void refuse_client(pgsocket sock, int status);
 static void peer_address(const struct sockaddr_storage *peer, char *buf, size_t size);
 static void check_exposure(void);
 static void conn_read(Conn *c);
+static void conn_handshake(Conn *c);
+static void set_want(Conn *c, uint32 want);
 static void conn_process_input(Conn *c);
 static void conn_write(Conn *c);
 static void conn_respond_error(Conn *c, int status);
@@ -162,12 +168,14 @@ pgprom_worker_main(Datum main_arg)
 	before_shmem_exit(worker_shmem_exit, (Datum) 0);
 
 	pgprom_auth_reload();
+	(void) pgprom_tls_reload();
 	rebind();
 
 	for (;;)
 	{
 		WaitEvent	events[16];
 		int			nevents;
+		bool		was_ready;
 		int			i;
 
 		reap_closed();
@@ -190,8 +198,11 @@ pgprom_worker_main(Datum main_arg)
 					ConfigReloadPending = false;
 					ProcessConfigFile(PGC_SIGHUP);
 					pgprom_auth_reload();
+					was_ready = pgprom_tls_ready() && nlisteners > 0;
+					(void) pgprom_tls_reload();	/* certificates are read again */
 					if (strcmp(bound_addresses, pgprom_listen_addresses) != 0 ||
-						bound_port != pgprom_port)
+						bound_port != pgprom_port ||
+						was_ready != pgprom_tls_ready() || nlisteners == 0)
 						rebind();
 					else
 						check_exposure();
@@ -203,11 +214,14 @@ pgprom_worker_main(Datum main_arg)
 			{
 				Conn	   *c = (Conn *) ev->user_data;
 
+				/* one direction is watched per connection: act on any event */
 				if (c->state == CONN_CLOSED)
 					continue;
-				if (c->state == CONN_WRITING && (ev->events & WL_SOCKET_WRITEABLE))
+				if (c->tls && !c->handshaken && c->state == CONN_READING)
+					conn_handshake(c);
+				else if (c->state == CONN_WRITING)
 					conn_write(c);
-				else if (c->state != CONN_WRITING && (ev->events & WL_SOCKET_READABLE))
+				else
 					conn_read(c);
 			}
 		}
@@ -225,7 +239,7 @@ pgprom_worker_main(Datum main_arg)
 		pgprom_tables_tick();
 
 		if (nlisteners == 0 && pgprom_listen_addresses[0] != '\0' &&
-			GetCurrentTimestamp() >= rebind_at)
+			pgprom_tls_ready() && GetCurrentTimestamp() >= rebind_at)
 			rebind();
 
 		/* nothing of a scrape may outlive it */
@@ -306,6 +320,16 @@ rebind(void)
 	bound_addresses = MemoryContextStrdup(worker_cxt, pgprom_listen_addresses);
 	bound_port = pgprom_port;
 
+	if (!pgprom_tls_ready())
+	{
+		ereport(WARNING,
+				(errmsg("pg_prom: the metrics endpoint is down because TLS is on but not usable"),
+				 errdetail("See the previous message; it never falls back to plain HTTP."),
+				 errhint("Fix the TLS settings or files and reload.")));
+		if (pgprom_shared)
+			pg_atomic_write_u32(&pgprom_shared->bound_port, 0);
+		return;
+	}
 	if (pgprom_listen_addresses[0] == '\0')
 	{
 		ereport(LOG,
@@ -333,8 +357,9 @@ rebind(void)
 	if (pgprom_shared)
 		pg_atomic_write_u32(&pgprom_shared->bound_port, (uint32) pgprom_port);
 	ereport(LOG,
-			(errmsg("pg_prom: serving metrics on \"%s\" port %d at %s",
-					pgprom_listen_addresses, pgprom_port, pgprom_metrics_path)));
+			(errmsg("pg_prom: serving metrics on \"%s\" port %d at %s%s",
+					pgprom_listen_addresses, pgprom_port, pgprom_metrics_path,
+					pgprom_tls ? " over TLS" : "")));
 	check_exposure();
 }
 
@@ -391,6 +416,7 @@ rebuild_wait_set(void)
 		if (c->state == CONN_CLOSED)
 			continue;
 		AddWaitEventToSet(wait_set,
+						  c->want ? c->want :
 						  c->state == CONN_WRITING ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE,
 						  c->sock, NULL, c);
 	}
@@ -412,7 +438,7 @@ next_timeout(void)
 			(earliest == 0 || conns[i]->deadline < earliest))
 			earliest = conns[i]->deadline;
 	if (nlisteners == 0 && pgprom_listen_addresses[0] != '\0' &&
-		(earliest == 0 || rebind_at < earliest))
+		pgprom_tls_ready() && (earliest == 0 || rebind_at < earliest))
 		earliest = rebind_at;
 	if (accept_paused_until > now && (earliest == 0 || accept_paused_until < earliest))
 		earliest = accept_paused_until;
@@ -481,6 +507,18 @@ accept_clients(pgsocket listener)
 												  pgprom_request_timeout_ms);
 		c->out.data = NULL;
 		peer_address(&peer, c->client, sizeof(c->client));
+		if (pgprom_tls)
+		{
+			c->tls = pgprom_tls_open(sock);
+			if (c->tls == NULL)
+			{
+				close(sock);
+				ReleaseExternalFD();
+				MemoryContextDelete(cxt);
+				pfree(c);
+				continue;
+			}
+		}
 		conns[nconns++] = c;
 		wait_set_dirty = true;
 	}
@@ -535,6 +573,39 @@ peer_address(const struct sockaddr_storage *peer, char *buf, size_t size)
 		strlcpy(buf, "unknown", size);
 }
 
+/* Watch a different socket event for this connection (0: by state). */
+static void
+set_want(Conn *c, uint32 want)
+{
+	if (c->want != want)
+	{
+		c->want = want;
+		wait_set_dirty = true;
+	}
+}
+
+/* Advance the TLS handshake; once done, read what may already be there. */
+static void
+conn_handshake(Conn *c)
+{
+	uint32		want = 0;
+	int			rc = pgprom_tls_handshake(c->tls, &want);
+
+	if (rc == TLS_IO_BLOCKED)
+	{
+		set_want(c, want);
+		return;
+	}
+	if (rc != 1)
+	{
+		conn_close(c);			/* plain HTTP on a TLS port, a bad certificate... */
+		return;
+	}
+	c->handshaken = true;
+	set_want(c, 0);
+	conn_read(c);
+}
+
 static void
 conn_read(Conn *c)
 {
@@ -555,7 +626,27 @@ conn_read(Conn *c)
 				conn_respond_error(c, 431);
 				return;
 			}
-			n = recv(c->sock, c->in + c->in_len, HTTP_MAX_REQUEST - c->in_len, 0);
+			if (c->tls)
+			{
+				uint32		want = 0;
+				int			rc = pgprom_tls_recv(c->tls, c->in + c->in_len,
+												 HTTP_MAX_REQUEST - c->in_len, &want);
+
+				if (rc == TLS_IO_BLOCKED)
+				{
+					set_want(c, want == WL_SOCKET_READABLE ? 0 : want);
+					return;
+				}
+				if (rc == TLS_IO_ERROR)
+				{
+					conn_close(c);
+					return;
+				}
+				set_want(c, 0);
+				n = rc;
+			}
+			else
+				n = recv(c->sock, c->in + c->in_len, HTTP_MAX_REQUEST - c->in_len, 0);
 		}
 
 		if (n > 0)
@@ -652,9 +743,31 @@ conn_write(Conn *c)
 {
 	while (c->out_off < (size_t) c->out.len)
 	{
-		ssize_t		n = send(c->sock, c->out.data + c->out_off,
-							 c->out.len - c->out_off, MSG_NOSIGNAL);
+		ssize_t		n;
 
+		if (c->tls)
+		{
+			uint32		want = 0;
+			int			rc = pgprom_tls_send(c->tls, c->out.data + c->out_off,
+											 c->out.len - c->out_off, &want);
+
+			if (rc == TLS_IO_BLOCKED)
+			{
+				set_want(c, want == WL_SOCKET_WRITEABLE ? 0 : want);
+				return;
+			}
+			if (rc <= 0)
+			{
+				conn_close(c);
+				return;
+			}
+			set_want(c, 0);
+			c->out_off += rc;
+			continue;
+		}
+
+		n = send(c->sock, c->out.data + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL);
 		if (n > 0)
 		{
 			c->out_off += n;
@@ -677,6 +790,9 @@ conn_write(Conn *c)
 
 	if (c->close_after)
 	{
+		if (c->tls)
+			pgprom_tls_shutdown(c->tls);
+		set_want(c, 0);
 		shutdown(c->sock, SHUT_WR);
 		c->state = CONN_DRAINING;
 		c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), DRAIN_MS);
@@ -699,6 +815,11 @@ conn_close(Conn *c)
 {
 	if (c->state == CONN_CLOSED)
 		return;
+	if (c->tls)
+	{
+		pgprom_tls_close(c->tls);
+		c->tls = NULL;
+	}
 	close(c->sock);
 	ReleaseExternalFD();
 	c->state = CONN_CLOSED;
