@@ -36,6 +36,13 @@ $node->safe_psql('postgres', 'CREATE ROLE prom_agent LOGIN IN ROLE pg_monitor');
 ok(wait_for_endpoint($port, 60), 'once the role exists again the worker serves again');
 is(http_get($port, '/metrics')->{status}, 200, 'metrics too');
 
+# the worker's database cannot be renamed under it: PostgreSQL refuses
+# while a session is connected, and nothing else breaks
+my ($rc, $out, $err) = $node->psql('template1', 'ALTER DATABASE postgres RENAME TO postgres_renamed');
+like($err, qr/database "postgres" is being accessed by other users/,
+	"renaming pg_prom.database is refused while the worker is connected");
+is(http_get($port, '/metrics')->{status}, 200, 'and the endpoint keeps serving');
+
 $node->stop;
 check_log_clean($node);
 done_testing();
