@@ -34,6 +34,7 @@ OBJS = \
 	src/shmem.o \
 	src/tables.o \
 	src/tls.o \
+	src/txn.o \
 	src/worker.o
 DATA = pg_prom--1.0.sql
 PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"

@@ -46,6 +46,7 @@
 #include "compat.h"
 #include "pg_prom.h"
 #include "shmem.h"
+#include "txn.h"
 
 #define CACHE_SECONDS 60
 #define FAILURE_WINDOW_SECONDS 60
@@ -389,6 +390,24 @@ verify_role(const char *user, const char *password)
 	return NULL;
 }
 
+/* Arguments and result of verify_role run in a transaction. */
+typedef struct RoleCheck
+{
+	const char *user;
+	const char *password;
+	char	   *why;			/* 256 bytes; empty when accepted */
+} RoleCheck;
+
+static void
+check_role(void *arg)
+{
+	RoleCheck  *check = (RoleCheck *) arg;
+	const char *reason = verify_role(check->user, check->password);
+
+	if (reason)
+		strlcpy(check->why, reason, 256);
+}
+
 /*
  * Authenticate a request for the metrics; returns 0 to serve it, else the
  * status to answer (401 or 429).
@@ -423,6 +442,7 @@ pgprom_authenticate(const HttpRequest *req, const char *address)
 		char		user[NAMEDATALEN];
 		char		password[HTTP_MAX_AUTHORIZATION];
 		char		why[256];
+		RoleCheck	check;
 		MemoryContext old = CurrentMemoryContext;
 
 		if (!req->has_authorization ||
@@ -430,26 +450,13 @@ pgprom_authenticate(const HttpRequest *req, const char *address)
 							  password, sizeof(password)))
 			return refuse(address, NULL, "No Basic credentials were presented.");
 
+		check.user = user;
+		check.password = password;
+		check.why = why;
 		why[0] = '\0';
-		StartTransactionCommand();
-		PG_TRY();
-		{
-			const char *reason = verify_role(user, password);
-
-			if (reason)
-				strlcpy(why, reason, sizeof(why));
-			CommitTransactionCommand();
-		}
-		PG_CATCH();
-		{
-			/* never let a catalog error take the worker down: refuse */
-			MemoryContextSwitchTo(old);
-			EmitErrorReport();
-			FlushErrorState();
-			AbortCurrentTransaction();
+		/* a catalog error never takes the worker down: it refuses */
+		if (!pgprom_in_transaction("pg_prom: checking a role", check_role, &check))
 			strlcpy(why, "The role could not be checked (see the error above).", sizeof(why));
-		}
-		PG_END_TRY();
 		MemoryContextSwitchTo(old);
 		explicit_bzero(password, sizeof(password));
 		if (why[0] != '\0')

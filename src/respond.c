@@ -17,17 +17,14 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "pgstat.h"
-#include "tcop/tcopprot.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 
 #include "auth.h"
 #include "pg_prom.h"
 #include "render.h"
 #include "respond.h"
 #include "shmem.h"
+#include "txn.h"
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
@@ -172,6 +169,12 @@ append_response(StringInfo out, int status, const char *content_type,
 		appendBinaryStringInfo(out, body, body_len);
 }
 
+static void
+render_callback(void *arg)
+{
+	pgprom_render((StringInfo) arg);
+}
+
 /*
  * Render inside a transaction of our own.  An error that escapes the
  * renderer's per-collector isolation aborts the transaction, is logged,
@@ -180,34 +183,5 @@ append_response(StringInfo out, int status, const char *content_type,
 static bool
 render_metrics(StringInfo body)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	volatile bool ok = true;
-
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "pg_prom scrape");
-	debug_query_string = "pg_prom scrape";
-
-	PG_TRY();
-	{
-		pgprom_render(body);
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		ok = false;
-	}
-	PG_END_TRY();
-
-	debug_query_string = NULL;
-	MemoryContextSwitchTo(oldcxt);
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
-	return ok;
+	return pgprom_in_transaction("pg_prom scrape", render_callback, body);
 }

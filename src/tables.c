@@ -59,6 +59,7 @@
 #include "query.h"
 #include "render.h"
 #include "tables.h"
+#include "txn.h"
 
 /* Longest a per-database worker may run before it is terminated. */
 #define JOB_TIMEOUT_MS 30000
@@ -511,13 +512,69 @@ find_database(Oid dboid)
  * new ones get an empty entry, renamed ones their new name.  Runs a short
  * transaction of its own; a failure is logged and skips the round.
  */
+/* What one round's listing produced. */
+typedef struct RoundListing
+{
+	List	   *kept;			/* DatabaseTables * to keep, in order */
+	List	   *targets;		/* their Oids */
+	Oid			roleoid;
+} RoundListing;
+
+static void
+list_databases(void *arg)
+{
+	static SPIPlanPtr plan = NULL;
+	RoundListing *listing = (RoundListing *) arg;
+	MemoryContext old;
+	uint64		n;
+	uint64		r;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_prom: SPI_connect failed");
+	n = pgprom_query(&plan,
+					 "SELECT oid::pg_catalog.int8::pg_catalog.float8, datname::pg_catalog.text"
+					 " FROM pg_catalog.pg_database"
+					 " WHERE datallowconn AND NOT datistemplate"
+					 " ORDER BY datname");
+	old = MemoryContextSwitchTo(cache_cxt);
+	for (r = 0; r < n; r++)
+	{
+		Oid			oid = (Oid) pgprom_double(r, 1, 0);
+		char	   *name = pgprom_text(r, 2);
+		DatabaseTables *db;
+
+		if (oid == MyDatabaseId)
+			continue;
+		db = find_database(oid);
+		if (db == NULL)
+		{
+			db = palloc0(sizeof(DatabaseTables));
+			db->dboid = oid;
+			db->datname = pstrdup(name);
+		}
+		else if (strcmp(db->datname, name) != 0)
+		{
+			pfree(db->datname);
+			db->datname = pstrdup(name);
+		}
+		listing->kept = lappend(listing->kept, db);
+		listing->targets = lappend_oid(listing->targets, oid);
+	}
+	MemoryContextSwitchTo(old);
+	listing->roleoid = pgprom_role[0] ? get_role_oid(pgprom_role, false) : InvalidOid;
+	SPI_finish();
+}
+
+/*
+ * List the databases to visit: every one that accepts connections except
+ * templates and our own.  Entries of databases that are gone are dropped,
+ * new ones get an empty entry, renamed ones their new name.  A failure is
+ * logged and skips the round.
+ */
 static void
 start_round(void)
 {
-	static SPIPlanPtr plan = NULL;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	List	   *targets = NIL;
-	List	   *kept = NIL;
+	RoundListing listing = {NIL, NIL, InvalidOid};
 	ListCell   *lc;
 
 	if (cache_cxt == NULL)
@@ -525,68 +582,15 @@ start_round(void)
 										  "pg_prom other databases",
 										  ALLOCSET_DEFAULT_SIZES);
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	PG_TRY();
-	{
-		uint64		n;
-		uint64		r;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "pg_prom: SPI_connect failed");
-		n = pgprom_query(&plan,
-						 "SELECT oid::pg_catalog.int8::pg_catalog.float8, datname::pg_catalog.text"
-						 " FROM pg_catalog.pg_database"
-						 " WHERE datallowconn AND NOT datistemplate"
-						 " ORDER BY datname");
-		for (r = 0; r < n; r++)
-		{
-			Oid			oid = (Oid) pgprom_double(r, 1, 0);
-			char	   *name = pgprom_text(r, 2);
-			DatabaseTables *db;
-
-			if (oid == MyDatabaseId)
-				continue;
-			db = find_database(oid);
-			if (db == NULL)
-			{
-				db = MemoryContextAllocZero(cache_cxt, sizeof(DatabaseTables));
-				db->dboid = oid;
-				db->datname = MemoryContextStrdup(cache_cxt, name);
-			}
-			else if (strcmp(db->datname, name) != 0)
-			{
-				pfree(db->datname);
-				db->datname = MemoryContextStrdup(cache_cxt, name);
-			}
-			MemoryContextSwitchTo(cache_cxt);
-			kept = lappend(kept, db);
-			targets = lappend_oid(targets, oid);
-			MemoryContextSwitchTo(oldcxt);
-		}
-		round_roleoid = pgprom_role[0] ? get_role_oid(pgprom_role, false) : InvalidOid;
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		MemoryContextSwitchTo(oldcxt);
+	if (!pgprom_in_transaction("pg_prom: listing databases", list_databases,
+							   &listing))
 		return;					/* keep what we had; try again next round */
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(oldcxt);
 
 	foreach(lc, other_databases)
 	{
 		DatabaseTables *db = lfirst(lc);
 
-		if (!list_member_ptr(kept, db))
+		if (!list_member_ptr(listing.kept, db))
 		{
 			if (db->rows)
 				pfree(db->rows);
@@ -595,8 +599,9 @@ start_round(void)
 		}
 	}
 	list_free(other_databases);
-	other_databases = kept;
-	round_targets = targets;
+	other_databases = listing.kept;
+	round_targets = listing.targets;
+	round_roleoid = listing.roleoid;
 }
 
 /* Start the per-database worker for the next database of the round. */
