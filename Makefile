@@ -39,7 +39,7 @@ OBJS = \
 DATA = pg_prom--1.0.sql
 PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
 
-SHLIB_LINK = -lssl -lcrypto
+SHLIB_LINK = -lssl -lcrypto -lz
 PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Werror=implicit-function-declaration
 
 REGRESS = metrics privileges settings dropin hooks
@@ -50,6 +50,10 @@ EXTRA_CLEAN = tmp_check_regress fuzz/http_fuzz fuzz/work
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild everything when a header
+# changes (struct layouts are shared between files).
+$(OBJS): $(wildcard src/*.h src/collectors/*.h)
 
 # Fuzzing the HTTP request parser with libFuzzer under ASan and UBSan:
 #   make fuzz FUZZ_SECONDS=600
@@ -81,7 +85,7 @@ SANITIZE_FLAGS = -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-
 sanitize-install:
 	$(MAKE) clean
 	$(MAKE) with_llvm=no PG_CFLAGS="$(PG_CFLAGS) $(SANITIZE_FLAGS)" \
-		SHLIB_LINK="-lssl -lcrypto -fsanitize=undefined" install
+		SHLIB_LINK="-lssl -lcrypto -lz -fsanitize=undefined" install
 
 sanitize-check:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -69,6 +69,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(req.method == HTTP_METHOD_GET || req.method == HTTP_METHOD_HEAD ||
 				  req.method == HTTP_METHOD_OTHER);
 			CHECK(http_reason(200)[0] != '\0');
+			{
+				char		values[8][64];
+				int			n = http_query_values(req.query, "collect[]", values, 8);
+				int			k;
+
+				CHECK(n >= -1 && n <= 8);
+				for (k = 0; k < n; k++)
+					CHECK(strlen(values[k]) < 64);
+			}
 			offset += consumed;
 			requests++;
 			continue;

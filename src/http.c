@@ -201,6 +201,58 @@ parse_connection(const char *v, size_t n, HttpRequest *req)
 	}
 }
 
+/*
+ * Whether an Accept-Encoding value lists gzip (or *) with a non-zero
+ * quality.
+ */
+static bool
+accepts_gzip(const char *v, size_t n)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		size_t		start;
+		size_t		stop;
+		const char *semi;
+
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		start = i;
+		while (i < n && v[i] != ',')
+			i++;
+		stop = i;
+		semi = memchr(v + start, ';', stop - start);
+		if (semi != NULL)
+		{
+			const char *q = semi + 1;
+
+			while (q < v + stop && (*q == ' ' || *q == '\t'))
+				q++;
+			/* q=0, q=0.0, q=0.00, q=0.000 refuse the coding */
+			if (stop - (q - v) >= 3 && lower((unsigned char) q[0]) == 'q' && q[1] == '=' && q[2] == '0')
+			{
+				const char *d = q + 3;
+
+				if (d < v + stop && *d == '.')
+					d++;
+				while (d < v + stop && *d == '0')
+					d++;
+				if (d >= v + stop || *d == ' ' || *d == ';')
+					continue;
+			}
+		}
+		else
+			semi = v + stop;
+		while (semi > v + start && (semi[-1] == ' ' || semi[-1] == '\t'))
+			semi--;
+		if (equals_ci(v + start, semi - (v + start), "gzip") ||
+			equals_ci(v + start, semi - (v + start), "*"))
+			return true;
+	}
+	return false;
+}
+
 HttpParseResult
 http_parse_request(const char *buf, size_t len, HttpRequest *req,
 				   size_t *consumed, int *status)
@@ -316,6 +368,8 @@ http_parse_request(const char *buf, size_t len, HttpRequest *req,
 		}
 		else if (equals_ci(p, colon - p, "transfer-encoding"))
 			req->has_body = true;
+		else if (equals_ci(p, colon - p, "accept-encoding"))
+			req->accept_gzip = accepts_gzip(v, vend - v);
 		else if (equals_ci(p, colon - p, "authorization"))
 		{
 			if (req->has_authorization)
@@ -506,4 +560,82 @@ http_parse_bearer(const char *value, char *token, size_t token_size)
 	}
 	memcpy(token, t, len + 1);
 	return true;
+}
+
+static int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* URL-decode [s, end) into out (size > 0); false on a bad escape or NUL. */
+static bool
+url_decode(const char *s, const char *end, char *out, size_t size)
+{
+	size_t		n = 0;
+
+	while (s < end)
+	{
+		int			c = (unsigned char) *s;
+
+		if (c == '%')
+		{
+			int			hi;
+			int			lo;
+
+			if (end - s < 3 || (hi = hex_value(s[1])) < 0 || (lo = hex_value(s[2])) < 0)
+				return false;
+			c = hi * 16 + lo;
+			s += 3;
+		}
+		else
+		{
+			if (c == '+')
+				c = ' ';
+			s++;
+		}
+		if (c == 0)
+			return false;
+		if (n + 1 < size)
+			out[n++] = (char) c;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+int
+http_query_values(const char *query, const char *key, char values[][64], int max)
+{
+	const char *p = query;
+	int			found = 0;
+
+	while (*p)
+	{
+		const char *amp = strchr(p, '&');
+		const char *end = amp ? amp : p + strlen(p);
+		const char *eq = memchr(p, '=', end - p);
+		char		k[64];
+
+		if (eq != NULL)
+		{
+			if (!url_decode(p, eq, k, sizeof(k)))
+				return -1;
+			if (strcmp(k, key) == 0)
+			{
+				char		v[64];
+
+				if (!url_decode(eq + 1, end, v, sizeof(v)))
+					return -1;
+				if (found < max)
+					memcpy(values[found++], v, sizeof(v));
+			}
+		}
+		p = amp ? amp + 1 : end;
+	}
+	return found;
 }

@@ -39,6 +39,7 @@ typedef struct HttpRequest
 	bool		has_body;		/* Content-Length > 0 or Transfer-Encoding */
 	char		path[HTTP_MAX_PATH + 1];
 	char		query[HTTP_MAX_QUERY + 1];
+	bool		accept_gzip;	/* Accept-Encoding lists gzip */
 	bool		has_authorization;
 	char		authorization[HTTP_MAX_AUTHORIZATION + 1];	/* the header's value */
 } HttpRequest;
@@ -59,5 +60,14 @@ extern const char *http_reason(int status);
 extern bool http_parse_basic(const char *value, char *user, size_t user_size,
 							 char *password, size_t password_size);
 extern bool http_parse_bearer(const char *value, char *token, size_t token_size);
+
+/*
+ * The URL-decoded values of every key=value pair of a query string whose
+ * decoded key is key (e.g. "collect[]"); returns how many were found (at
+ * most max, each truncated to value_size - 1), or -1 if the query is
+ * malformed (a bad %-escape, a NUL).
+ */
+extern int	http_query_values(const char *query, const char *key,
+							  char values[][64], int max);
 
 #endif							/* PG_PROM_HTTP_H */

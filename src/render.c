@@ -69,6 +69,9 @@ typedef struct CollectorResult
 } CollectorResult;
 
 static MemoryContext render_cxt = NULL;
+static uint64 render_mask = 0;	/* the collectors of the current render */
+
+#define RENDERED(i) ((render_mask & (UINT64CONST(1) << (i))) != 0)
 static CollectorResult *current_result = NULL;
 static CollectorCache caches[PGPROM_MAX_COLLECTORS];
 static TimestampTz last_failure_log[PGPROM_MAX_COLLECTORS];
@@ -106,6 +109,12 @@ pgprom_render_context(void)
 void
 pgprom_render(StringInfo out)
 {
+	pgprom_render_subset(out, pgprom_collector_mask);
+}
+
+void
+pgprom_render_subset(StringInfo out, uint64 mask)
+{
 	MemoryContext oldcxt = CurrentMemoryContext;
 	MemoryContext collector_cxt;
 	PromWriter *w;
@@ -115,6 +124,7 @@ pgprom_render(StringInfo out)
 	int			nestlevel;
 	int			i;
 
+	render_mask = mask;
 	INSTR_TIME_SET_CURRENT(started);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   pgprom_scrape_timeout_ms);
@@ -149,7 +159,7 @@ pgprom_render(StringInfo out)
 		}
 
 		for (i = 0; i < pgprom_num_collectors; i++)
-			if (pgprom_collector_enabled(i))
+			if (RENDERED(i))
 				run_collector(w, i, collector_cxt, deadline, &results[i]);
 
 		AtEOXact_GUC(true, nestlevel);
@@ -366,7 +376,7 @@ write_scrape_families(PromWriter *w, CollectorResult *results,
 					"Whether a collector succeeded (1) or failed (0) in this scrape.",
 					PROM_GAUGE))
 		for (i = 0; i < pgprom_num_collectors; i++)
-			if (pgprom_collector_enabled(i))
+			if (RENDERED(i))
 				expo_value1(w, "collector", pgprom_collectors[i].name,
 							results[i].success ? 1 : 0);
 
@@ -374,7 +384,7 @@ write_scrape_families(PromWriter *w, CollectorResult *results,
 					"Time a collector took in this scrape, in seconds.",
 					PROM_GAUGE))
 		for (i = 0; i < pgprom_num_collectors; i++)
-			if (pgprom_collector_enabled(i))
+			if (RENDERED(i))
 				expo_value1(w, "collector", pgprom_collectors[i].name,
 							results[i].seconds);
 
@@ -382,7 +392,7 @@ write_scrape_families(PromWriter *w, CollectorResult *results,
 					"Objects (tables, ...) a collector left out of this scrape because of a cap such as pg_prom.max_tables.",
 					PROM_GAUGE))
 		for (i = 0; i < pgprom_num_collectors; i++)
-			if (pgprom_collector_enabled(i))
+			if (RENDERED(i))
 				expo_value1(w, "collector", pgprom_collectors[i].name,
 							(double) results[i].left_out);
 
@@ -390,7 +400,7 @@ write_scrape_families(PromWriter *w, CollectorResult *results,
 					"Relations a collector skipped in this scrape because their lock was not free at once.",
 					PROM_GAUGE))
 		for (i = 0; i < pgprom_num_collectors; i++)
-			if (pgprom_collector_enabled(i))
+			if (RENDERED(i))
 				expo_value1(w, "collector", pgprom_collectors[i].name,
 							(double) results[i].skipped_locked);
 

@@ -17,6 +17,9 @@
  */
 extern void pgprom_render(StringInfo out);
 
+/* The same, for the collectors of mask only (collect[] of a request). */
+extern void pgprom_render_subset(StringInfo out, uint64 mask);
+
 /*
  * For collectors that bound their output: how many objects (tables, ...)
  * they left out over a cap, and how many relations they skipped because a

@@ -4,10 +4,13 @@
  *		Routes of the HTTP endpoint and the responses they produce.
  *
  * Fixed routes only; nothing from the request reaches SQL or the renderer
- * except the choice of route:
+ * except the choice of route and of collectors (collect[]=name, checked
+ * against the collector table):
  *	pg_prom.metrics_path	GET/HEAD: the exposition text (renders)
  *	/						GET/HEAD: a small HTML landing page
  *	/health					GET/HEAD: 200 "OK" while the worker runs
+ *	/ready					200 when the worker can open a transaction, else 503
+ *	/primary, /replica		200 when the server has that role, else 503
  * The metrics path alone is behind pg_prom.auth_method: the landing page
  * and the health check reveal nothing and load balancers probe them.
  * Other paths get 404; other methods on these paths 405 with Allow.
@@ -17,9 +20,14 @@
  */
 #include "postgres.h"
 
+#include <zlib.h>
+
 #include "utils/memutils.h"
 
+#include "access/xlog.h"
+
 #include "auth.h"
+#include "collectors/collectors.h"
 #include "pg_prom.h"
 #include "render.h"
 #include "respond.h"
@@ -30,11 +38,17 @@
 #define CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
 #define CONTENT_TYPE_HTML "text/html; charset=utf-8"
 
+/* Smaller bodies are not worth compressing. */
+#define GZIP_MIN_BYTES 1024
+
 static void append_response(StringInfo out, int status,
 							const char *content_type, const char *body,
 							int body_len, bool head_only, bool keep_alive,
 							const char *extra_headers);
-static bool render_metrics(StringInfo body);
+static bool render_metrics(StringInfo body, uint64 mask);
+static void noop(void *arg);
+static bool collectors_of(const HttpRequest *req, uint64 *mask);
+static bool gzip(const char *data, int len, StringInfo out);
 
 /*
  * Build the response to req into out; returns the status code.  keep_alive
@@ -48,8 +62,12 @@ pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
 	bool		is_metrics = strcmp(req->path, pgprom_metrics_path) == 0;
 	bool		is_root = strcmp(req->path, "/") == 0;
 	bool		is_health = strcmp(req->path, "/health") == 0;
+	bool		is_ready = strcmp(req->path, "/ready") == 0;
+	bool		is_primary = strcmp(req->path, "/primary") == 0;
+	bool		is_replica = strcmp(req->path, "/replica") == 0;
 
-	if (!is_metrics && !is_root && !is_health)
+	if (!is_metrics && !is_root && !is_health && !is_ready && !is_primary &&
+		!is_replica)
 	{
 		if (req->has_body)
 			*keep_alive = false;
@@ -81,6 +99,27 @@ pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
 						*keep_alive, NULL);
 		return 200;
 	}
+	if (is_ready)
+	{
+		/* ready: the worker can open a transaction in its database */
+		bool		ready = pgprom_in_transaction("pg_prom readiness check", noop, NULL);
+		const char *text = ready ? "READY\n" : "NOT READY\n";
+
+		append_response(out, ready ? 200 : 503, CONTENT_TYPE_TEXT, text,
+						strlen(text), head_only, *keep_alive, NULL);
+		return ready ? 200 : 503;
+	}
+	if (is_primary || is_replica)
+	{
+		/* for HAProxy/Patroni-style checks: 200 when the role matches */
+		bool		replica = RecoveryInProgress();
+		bool		match = is_replica ? replica : !replica;
+		const char *text = replica ? "replica\n" : "primary\n";
+
+		append_response(out, match ? 200 : 503, CONTENT_TYPE_TEXT, text,
+						strlen(text), head_only, *keep_alive, NULL);
+		return match ? 200 : 503;
+	}
 	if (is_root)
 	{
 		StringInfoData page;
@@ -104,6 +143,7 @@ pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
 	{
 		StringInfoData body;
 		int			denied = pgprom_authenticate(req, client);
+		uint64		mask;
 
 		if (denied == 401)
 		{
@@ -122,8 +162,17 @@ pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
 			return denied;
 		}
 
+		if (!collectors_of(req, &mask))
+		{
+			static const char text[] = "Unknown collector in collect[].\n";
+
+			append_response(out, 400, CONTENT_TYPE_TEXT, text, strlen(text),
+							head_only, *keep_alive, NULL);
+			return 400;
+		}
+
 		initStringInfo(&body);
-		if (!render_metrics(&body))
+		if (!render_metrics(&body, mask))
 		{
 			pfree(body.data);
 			append_response(out, 500, CONTENT_TYPE_TEXT,
@@ -131,8 +180,24 @@ pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
 							head_only, *keep_alive, NULL);
 			return 500;
 		}
+		if (req->accept_gzip && body.len > GZIP_MIN_BYTES)
+		{
+			StringInfoData zipped;
+
+			initStringInfo(&zipped);
+			if (gzip(body.data, body.len, &zipped))
+			{
+				append_response(out, 200, CONTENT_TYPE_METRICS, zipped.data,
+								zipped.len, head_only, *keep_alive,
+								"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
+				pfree(zipped.data);
+				pfree(body.data);
+				return 200;
+			}
+			pfree(zipped.data);
+		}
 		append_response(out, 200, CONTENT_TYPE_METRICS, body.data, body.len,
-						head_only, *keep_alive, NULL);
+						head_only, *keep_alive, "Vary: Accept-Encoding\r\n");
 		pfree(body.data);
 		return 200;
 	}
@@ -169,10 +234,78 @@ append_response(StringInfo out, int status, const char *content_type,
 		appendBinaryStringInfo(out, body, body_len);
 }
 
+typedef struct RenderRequest
+{
+	StringInfo	body;
+	uint64		mask;
+} RenderRequest;
+
 static void
 render_callback(void *arg)
 {
-	pgprom_render((StringInfo) arg);
+	RenderRequest *r = (RenderRequest *) arg;
+
+	pgprom_render_subset(r->body, r->mask);
+}
+
+static void
+noop(void *arg)
+{
+}
+
+/*
+ * node_exporter-style collect[]=name parameters select a subset of the
+ * enabled collectors; none means all of them.  False for an unknown name
+ * or a malformed query.
+ */
+static bool
+collectors_of(const HttpRequest *req, uint64 *mask)
+{
+	char		names[PGPROM_MAX_COLLECTORS][64];
+	int			n = http_query_values(req->query, "collect[]", names,
+									  PGPROM_MAX_COLLECTORS);
+	int			i;
+	int			j;
+
+	*mask = pgprom_collector_mask;
+	if (n < 0)
+		return false;
+	if (n == 0)
+		return true;
+	*mask = 0;
+	for (i = 0; i < n; i++)
+	{
+		for (j = 0; j < pgprom_num_collectors; j++)
+			if (strcmp(names[i], pgprom_collectors[j].name) == 0)
+				break;
+		if (j == pgprom_num_collectors)
+			return false;
+		*mask |= UINT64CONST(1) << j;
+	}
+	*mask &= pgprom_collector_mask;
+	return true;
+}
+
+/* gzip-compress data into out (RFC 1952); false if zlib fails. */
+static bool
+gzip(const char *data, int len, StringInfo out)
+{
+	z_stream	z;
+	int			rc;
+
+	memset(&z, 0, sizeof(z));
+	/* 15 + 16: a gzip wrapper; level 1: scrapes favour speed */
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return false;
+	enlargeStringInfo(out, (int) deflateBound(&z, len));
+	z.next_in = (Bytef *) data;
+	z.avail_in = len;
+	z.next_out = (Bytef *) out->data;
+	z.avail_out = out->maxlen - 1;
+	rc = deflate(&z, Z_FINISH);
+	out->len = (int) z.total_out;
+	deflateEnd(&z);
+	return rc == Z_STREAM_END;
 }
 
 /*
@@ -181,7 +314,9 @@ render_callback(void *arg)
  * and turns into a 500 for this request only.
  */
 static bool
-render_metrics(StringInfo body)
+render_metrics(StringInfo body, uint64 mask)
 {
-	return pgprom_in_transaction("pg_prom scrape", render_callback, body);
+	RenderRequest r = {body, mask};
+
+	return pgprom_in_transaction("pg_prom scrape", render_callback, &r);
 }

@@ -49,6 +49,36 @@ is($r->{status}, 404, 'unknown path is 404');
 $r = http_get($port, '/metrics?x=1');
 is($r->{status}, 200, 'query string is ignored');
 
+is(http_get($port, '/ready')->{status}, 200, '/ready is 200 when the worker can collect');
+is(http_get($port, '/primary')->{status}, 200, '/primary is 200 on a primary');
+is(http_get($port, '/replica')->{status}, 503, '/replica is 503 on a primary');
+
+# collect[] selects collectors
+$r = http_get($port, '/metrics?collect%5B%5D=locks&collect[]=static');
+is($r->{status}, 200, 'collect[] scrape');
+my @families = $r->{content} =~ /^# TYPE (\S+)/mg;
+ok((grep { $_ eq 'pg_locks_count' } @families) && (grep { $_ eq 'pg_up' } @families), 'has the selected collectors');
+ok(!(grep { /^pg_settings_/ } @families), 'and not the others');
+like($r->{content}, qr/^pg_scrape_collector_success\{collector="locks"\} 1$/m, 'reports the selected collectors');
+unlike($r->{content}, qr/^pg_scrape_collector_success\{collector="settings"\}/m, 'and only them');
+is(http_get($port, '/metrics?collect[]=nosuch')->{status}, 400, 'an unknown collector in collect[] is 400');
+is(http_get($port, '/metrics?collect[]=%zz')->{status}, 400, 'a malformed escape is 400');
+
+# gzip when the scraper asks for it
+{
+	require IO::Uncompress::Gunzip;
+	my $raw = http_raw($port, "GET /metrics HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+	my ($headers, $zbody) = split /\r\n\r\n/, $raw, 2;
+	like($headers, qr/\r\nContent-Encoding: gzip\r\n/, 'gzip when Accept-Encoding: gzip');
+	my ($zlen) = $headers =~ /Content-Length: (\d+)/;
+	is(length($zbody), $zlen, 'Content-Length is the compressed size');
+	my $text;
+	IO::Uncompress::Gunzip::gunzip(\$zbody => \$text) or die;
+	like($text, qr/^pg_up 1$/m, 'and the body decompresses to the metrics');
+	my $plain = http_raw($port, "GET /metrics HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip;q=0, identity\r\nConnection: close\r\n\r\n");
+	unlike($plain, qr/Content-Encoding/, 'not when gzip is refused with q=0');
+}
+
 my $resp = http_raw($port, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
 like($resp, qr{^HTTP/1.1 405 Method Not Allowed\r\n}, 'POST is 405');
 like($resp, qr{\r\nAllow: GET, HEAD\r\n}, '405 carries Allow');

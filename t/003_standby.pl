@@ -32,6 +32,9 @@ like($m, qr/^pg_up 1$/m, 'pg_up 1 on the standby');
 unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succeeds on the standby');
 like($m, qr/^pg_stat_activity_count\{datname="postgres",state="active"/m, 'activity on the standby');
 like($m, qr/^pg_replication_is_replica 1$/m, 'the standby says it is a replica');
+is(http_get($sport, '/replica')->{status}, 200, '/replica is 200 on the standby');
+is(http_get($sport, '/primary')->{status}, 503, '/primary is 503 on the standby');
+is(http_get($sport, '/ready')->{status}, 200, '/ready on the standby');
 like($m, qr/^pg_replication_lag_seconds \d/m, 'with its replication lag');
 like($m, qr/^pg_replication_lag \d/m, 'also under the classic name');
 like($m, qr/^pg_stat_user_tables_n_live_tup\{datname="postgres",schemaname="public",relname="t"\} /m,
@@ -46,6 +49,7 @@ $standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()');
 $m = metrics_of($sport);
 like($m, qr/^pg_up 1$/m, 'still serving after promotion');
 like($m, qr/^pg_replication_is_replica 0$/m, 'and no longer a replica');
+is(http_get($sport, '/primary')->{status}, 200, '/primary is 200 after promotion');
 unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succeeds after promotion');
 
 $standby->stop;
