@@ -111,6 +111,12 @@ def main():
     ap.add_argument("--idle", type=int, default=50)
     args = ap.parse_args()
 
+    if not os.path.exists("/usr/bin/prometheus-postgres-exporter"):
+        sh(["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL)
+        sh(["apt-get", "install", "-y", "-qq", "prometheus-postgres-exporter"], stdout=subprocess.DEVNULL)
+        # Debian starts nothing here, but make sure its service is not running
+        subprocess.run(["service", "prometheus-postgres-exporter", "stop"], capture_output=True)
+
     work = tempfile.mkdtemp(prefix="pg_prom-bench.")
     shutil.chown(work, "postgres", "postgres")
     data = os.path.join(work, "data")
