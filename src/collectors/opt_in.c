@@ -307,9 +307,8 @@ typedef struct IdleKey
 typedef struct IdleGroup
 {
 	IdleKey		key;
-	double		buckets[IDLE_BUCKETS];	/* cumulative counts */
+	uint64		buckets[IDLE_BUCKETS + 1];	/* per bucket, last: +Inf */
 	double		sum;
-	double		count;
 } IdleGroup;
 
 /*
@@ -322,7 +321,7 @@ void
 pgprom_collect_process_idle(PromWriter *w)
 {
 	static const char *const states[] = {"idle", "idle in transaction", "idle in transaction (aborted)"};
-	static const char *const names[] = {"state", "application_name", "le"};
+	static const char *const names[] = {"state", "application_name"};
 	TimestampTz now = GetCurrentTimestamp();
 	HASHCTL		ctl;
 	HTAB	   *groups;
@@ -377,14 +376,12 @@ pgprom_collect_process_idle(PromWriter *w)
 		{
 			memset(g->buckets, 0, sizeof(g->buckets));
 			g->sum = 0;
-			g->count = 0;
 		}
 		idle = Max(0, (double) (now - be->st_state_start_timestamp) / USECS_PER_SEC);
-		for (b = 0; b < IDLE_BUCKETS; b++)
-			if (idle <= idle_bounds[b])
-				g->buckets[b] += 1;
+		for (b = 0; b < IDLE_BUCKETS && idle > idle_bounds[b]; b++)
+			;
+		g->buckets[b] += 1;
 		g->sum += idle;
-		g->count += 1;
 	}
 
 	if (!expo_family(w, "pg_process_idle_seconds", "Idle time of server processes",
@@ -393,20 +390,9 @@ pgprom_collect_process_idle(PromWriter *w)
 	hash_seq_init(&seq, groups);
 	while ((g = hash_seq_search(&seq)) != NULL)
 	{
-		const char *values[3] = {states[g->key.state], g->key.appname, NULL};
-		int			b;
+		const char *values[2] = {states[g->key.state], g->key.appname};
 
-		for (b = 0; b < IDLE_BUCKETS; b++)
-		{
-			char		le[32];
-
-			snprintf(le, sizeof(le), "%g", idle_bounds[b]);
-			values[2] = le;
-			expo_sample(w, "_bucket", 3, names, values, g->buckets[b]);
-		}
-		values[2] = "+Inf";
-		expo_sample(w, "_bucket", 3, names, values, g->count);
-		expo_sample(w, "_sum", 2, names, values, g->sum);
-		expo_sample(w, "_count", 2, names, values, g->count);
+		expo_histogram(w, 2, names, values, idle_bounds, IDLE_BUCKETS,
+					   g->buckets, g->sum);
 	}
 }
