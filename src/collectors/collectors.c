@@ -41,9 +41,10 @@ const PromCollector pgprom_collectors[] = {
 	{"auth", pgprom_collect_auth, false, true},
 	{"connections", pgprom_collect_connections, false, true},
 	{"stat_statements", pgprom_collect_stat_statements, false, true},
+	/* opt-in in postgres_exporter, on here: the wraparound alert needs it */
+	{"database_wraparound", pgprom_collect_database_wraparound, false, true},
 	/* postgres_exporter's disabled-by-default collectors (opt_in.c) */
 	{"long_running_transactions", pgprom_collect_long_running_transactions, false, false},
-	{"database_wraparound", pgprom_collect_database_wraparound, false, false},
 	{"statio_user_indexes", pgprom_collect_statio_user_indexes, false, false},
 	{"stat_wal_receiver", pgprom_collect_stat_wal_receiver, false, false},
 	{"xlog_location", pgprom_collect_xlog_location, false, false},

@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""Evaluate every query of pg_prom's monitoring kit against a live Prometheus.
+
+Usage: monitoring_check.py MONITORING_DIR PROMETHEUS_URL
+
+Reads monitoring/prometheus/alerts.yml, monitoring/prometheus/alerts_test.yml
+and monitoring/grafana/dashboards/*.json, and prints one TAP-style line per
+check ("ok - ..." or "not ok - ...: why") for 012_monitoring.pl to count:
+
+  - every alert has a unit test where it fires and one where it does not;
+  - every dashboard query and template variable, with the variables set to
+    "All", returns at least one series without error;
+  - every alert and recording rule expression returns at least one series,
+    its comparisons turned into "bool" comparisons so that a healthy
+    server (where nothing fires) still shows the expression finds data.
+"""
+import glob
+import json
+import re
+import sys
+import urllib.parse
+import urllib.request
+
+import yaml
+
+COMPARISONS = ("==", "!=", ">=", "<=", ">", "<")
+
+
+def neutralise(expr):
+    """Add bool to every comparison operator outside label matchers."""
+    out = []
+    i = 0
+    depth = 0
+    quote = None
+    while i < len(expr):
+        c = expr[i]
+        if quote:
+            out.append(c)
+            if c == "\\" and i + 1 < len(expr):
+                out.append(expr[i + 1])
+                i += 2
+                continue
+            if c == quote:
+                quote = None
+            i += 1
+            continue
+        if c in "\"'`":
+            quote = c
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0:
+            for op in COMPARISONS:
+                if expr.startswith(op, i) and not expr.startswith("=~", i):
+                    rest = expr[i + len(op):]
+                    out.append(op)
+                    if not re.match(r"\s*bool\b", rest):
+                        out.append(" bool")
+                    i += len(op)
+                    break
+            else:
+                out.append(c)
+                i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def dashboard_expr(expr):
+    """A Grafana query with its variables set the way "All" sets them."""
+    expr = expr.replace("$__rate_interval", "1m").replace("$__interval", "15s")
+    expr = expr.replace("$__range", "5m")
+    return re.sub(r"\$\{?(cluster|instance|datname)\}?", ".*", expr)
+
+
+def variable_expr(query):
+    m = re.fullmatch(r"\s*label_values\((.*),\s*(\w+)\s*\)\s*", query)
+    if not m:
+        return None
+    return "count by (%s) (%s)" % (m.group(2), dashboard_expr(m.group(1)))
+
+
+def query(url, expr):
+    data = urllib.parse.urlencode({"query": expr}).encode()
+    try:
+        with urllib.request.urlopen(url + "/api/v1/query", data, timeout=30) as r:
+            body = json.load(r)
+    except urllib.error.HTTPError as e:
+        return None, "HTTP %d: %s" % (e.code, e.read().decode(errors="replace")[:300])
+    if body.get("status") != "success":
+        return None, body.get("error", "no status")
+    return body["data"]["result"], None
+
+
+def main():
+    kit, url = sys.argv[1], sys.argv[2].rstrip("/")
+    lines = []
+
+    def check(ok, what, why=""):
+        lines.append(("ok - " if ok else "not ok - ") + what + ("" if ok else ": " + why))
+
+    rules = yaml.safe_load(open(kit + "/prometheus/alerts.yml"))
+    tests = yaml.safe_load(open(kit + "/prometheus/alerts_test.yml"))
+    firing, quiet = set(), set()
+    for t in tests["tests"]:
+        for a in t.get("alert_rule_test", []):
+            (firing if a["exp_alerts"] else quiet).add(a["alertname"])
+
+    exprs = []
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if "alert" in rule:
+                name = rule["alert"]
+                check(name in firing, "alert %s has a unit test where it fires" % name, "none")
+                check(name in quiet, "alert %s has a unit test where it stays quiet" % name, "none")
+                for key in ("summary", "description", "runbook"):
+                    check(key in rule.get("annotations", {}),
+                          "alert %s has a %s" % (name, key), "missing")
+                exprs.append(("alert " + name, neutralise(rule["expr"])))
+            else:
+                exprs.append(("rule " + rule["record"], rule["expr"]))
+
+    for path in sorted(glob.glob(kit + "/grafana/dashboards/*.json")):
+        dash = json.load(open(path))
+        for var in dash["templating"]["list"]:
+            if var["type"] != "query":
+                continue
+            q = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
+            e = variable_expr(q)
+            check(e is not None, "variable %s is a label_values() query" % var["name"], q)
+            if e:
+                exprs.append(("variable " + var["name"], e))
+        panels = []
+        for p in dash["panels"]:
+            panels.append(p)
+            panels.extend(p.get("panels", []))
+        for p in panels:
+            for t in p.get("targets", []):
+                exprs.append(("panel '%s' %s" % (p["title"], t["refId"]), dashboard_expr(t["expr"])))
+
+    for what, expr in exprs:
+        result, err = query(url, expr)
+        if err:
+            check(False, what + " evaluates", err + " in: " + expr)
+        else:
+            check(len(result) > 0, what + " returns data", "no series for: " + expr)
+
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
