@@ -30,6 +30,7 @@ OBJS = \
 	src/listen.o \
 	src/query.o \
 	src/render.o \
+	src/openmetrics.o \
 	src/respond.o \
 	src/shmem.o \
 	src/tables.o \

@@ -202,55 +202,176 @@ parse_connection(const char *v, size_t n, HttpRequest *req)
 }
 
 /*
+ * One element of a comma-separated header list with its parameters, as in
+ * Accept ("application/openmetrics-text; version=1.0.0; q=0.9") and
+ * Accept-Encoding ("gzip;q=0").
+ */
+typedef struct ListElement
+{
+	const char *value;			/* the media range or coding, trimmed */
+	size_t		value_len;
+	int			q;				/* quality in thousandths; 1000 when absent */
+	const char *version;		/* the version parameter, or NULL */
+	size_t		version_len;
+} ListElement;
+
+static void
+trim(const char **s, const char **e)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+}
+
+/*
+ * A qvalue (RFC 9110 12.4.2: "0", "0.5", "1.000") in thousandths; a
+ * malformed one counts as 0, which refuses the element.
+ */
+static int
+parse_qvalue(const char *s, const char *e)
+{
+	int			q;
+	int			scale = 100;
+
+	if (s >= e || (*s != '0' && *s != '1'))
+		return 0;
+	q = (*s - '0') * 1000;
+	s++;
+	if (s < e && *s == '.')
+	{
+		for (s++; s < e && scale > 0; s++, scale /= 10)
+		{
+			if (*s < '0' || *s > '9')
+				return 0;
+			q += (*s - '0') * scale;
+		}
+	}
+	if (s != e || q > 1000)
+		return 0;
+	return q;
+}
+
+/*
+ * Parse the element of v[0..n) that starts at *pos and advance *pos past
+ * it; false when there is none left.
+ */
+static bool
+next_element(const char *v, size_t n, size_t *pos, ListElement *el)
+{
+	const char *end = v + n;
+	const char *s;
+	const char *e;
+	const char *param;
+
+	while (*pos < n && (v[*pos] == ' ' || v[*pos] == '\t' || v[*pos] == ','))
+		(*pos)++;
+	if (*pos >= n)
+		return false;
+	s = v + *pos;
+	e = memchr(s, ',', end - s);
+	if (e == NULL)
+		e = end;
+	*pos = e - v;
+
+	el->q = 1000;
+	el->version = NULL;
+	el->version_len = 0;
+	param = memchr(s, ';', e - s);
+	el->value = s;
+	{
+		const char *ve = param ? param : e;
+
+		trim(&el->value, &ve);
+		el->value_len = ve - el->value;
+	}
+	while (param != NULL)
+	{
+		const char *ps = param + 1;
+		const char *pe = memchr(ps, ';', e - ps);
+		const char *eq;
+
+		param = pe;
+		if (pe == NULL)
+			pe = e;
+		eq = memchr(ps, '=', pe - ps);
+		if (eq == NULL)
+			continue;
+		{
+			const char *ns = ps;
+			const char *ne = eq;
+			const char *vs = eq + 1;
+			const char *vend = pe;
+
+			trim(&ns, &ne);
+			trim(&vs, &vend);
+			if (vend - vs >= 2 && *vs == '"' && vend[-1] == '"')
+			{
+				vs++;
+				vend--;
+			}
+			if (equals_ci(ns, ne - ns, "q"))
+				el->q = parse_qvalue(vs, vend);
+			else if (equals_ci(ns, ne - ns, "version"))
+			{
+				el->version = vs;
+				el->version_len = vend - vs;
+			}
+		}
+	}
+	return true;
+}
+
+/*
  * Whether an Accept-Encoding value lists gzip (or *) with a non-zero
  * quality.
  */
 static bool
 accepts_gzip(const char *v, size_t n)
 {
-	size_t		i = 0;
+	size_t		pos = 0;
+	ListElement el;
 
-	while (i < n)
+	while (next_element(v, n, &pos, &el))
 	{
-		size_t		start;
-		size_t		stop;
-		const char *semi;
-
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		start = i;
-		while (i < n && v[i] != ',')
-			i++;
-		stop = i;
-		semi = memchr(v + start, ';', stop - start);
-		if (semi != NULL)
-		{
-			const char *q = semi + 1;
-
-			while (q < v + stop && (*q == ' ' || *q == '\t'))
-				q++;
-			/* q=0, q=0.0, q=0.00, q=0.000 refuse the coding */
-			if (stop - (q - v) >= 3 && lower((unsigned char) q[0]) == 'q' && q[1] == '=' && q[2] == '0')
-			{
-				const char *d = q + 3;
-
-				if (d < v + stop && *d == '.')
-					d++;
-				while (d < v + stop && *d == '0')
-					d++;
-				if (d >= v + stop || *d == ' ' || *d == ';')
-					continue;
-			}
-		}
-		else
-			semi = v + stop;
-		while (semi > v + start && (semi[-1] == ' ' || semi[-1] == '\t'))
-			semi--;
-		if (equals_ci(v + start, semi - (v + start), "gzip") ||
-			equals_ci(v + start, semi - (v + start), "*"))
+		if (el.q > 0 &&
+			(equals_ci(el.value, el.value_len, "gzip") ||
+			 equals_ci(el.value, el.value_len, "*")))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Whether an Accept value prefers OpenMetrics text (1.0.0, or the 0.0.1
+ * draft Prometheus also offers) to the classic text format: at least as
+ * high a quality as text/plain and the wildcards.  Prometheus 2.x lists
+ * OpenMetrics first (q=1), text/plain at q=0.5 and any type at q=0.1;
+ * curl and browsers list only wildcards, and get the classic format.
+ */
+static bool
+accepts_openmetrics(const char *v, size_t n)
+{
+	size_t		pos = 0;
+	ListElement el;
+	int			om_q = 0;
+	int			text_q = 0;
+
+	while (next_element(v, n, &pos, &el))
+	{
+		if (equals_ci(el.value, el.value_len, "application/openmetrics-text"))
+		{
+			if (el.version == NULL ||
+				equals_ci(el.version, el.version_len, "1.0.0") ||
+				equals_ci(el.version, el.version_len, "0.0.1"))
+				om_q = el.q > om_q ? el.q : om_q;
+		}
+		else if (equals_ci(el.value, el.value_len, "text/plain") ||
+				 equals_ci(el.value, el.value_len, "text/*") ||
+				 equals_ci(el.value, el.value_len, "*/*"))
+			text_q = el.q > text_q ? el.q : text_q;
+	}
+	return om_q > 0 && om_q >= text_q;
 }
 
 HttpParseResult
@@ -370,6 +491,8 @@ http_parse_request(const char *buf, size_t len, HttpRequest *req,
 			req->has_body = true;
 		else if (equals_ci(p, colon - p, "accept-encoding"))
 			req->accept_gzip = accepts_gzip(v, vend - v);
+		else if (equals_ci(p, colon - p, "accept"))
+			req->accept_openmetrics = accepts_openmetrics(v, vend - v);
 		else if (equals_ci(p, colon - p, "authorization"))
 		{
 			if (req->has_authorization)

@@ -40,6 +40,7 @@ typedef struct HttpRequest
 	char		path[HTTP_MAX_PATH + 1];
 	char		query[HTTP_MAX_QUERY + 1];
 	bool		accept_gzip;	/* Accept-Encoding lists gzip */
+	bool		accept_openmetrics; /* Accept prefers OpenMetrics text */
 	bool		has_authorization;
 	char		authorization[HTTP_MAX_AUTHORIZATION + 1];	/* the header's value */
 } HttpRequest;

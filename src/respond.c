@@ -28,6 +28,7 @@
 
 #include "auth.h"
 #include "collectors/collectors.h"
+#include "openmetrics.h"
 #include "pg_prom.h"
 #include "render.h"
 #include "respond.h"
@@ -36,6 +37,8 @@
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
+/* the metrics' format and compression depend on these request headers */
+#define VARY_METRICS "Vary: Accept, Accept-Encoding\r\n"
 #define CONTENT_TYPE_HTML "text/html; charset=utf-8"
 
 /* Smaller bodies are not worth compressing. */
@@ -142,6 +145,7 @@ pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
 	/* the metrics, behind authentication when it is configured */
 	{
 		StringInfoData body;
+		const char *content_type = CONTENT_TYPE_METRICS;
 		int			denied = pgprom_authenticate(req, client);
 		uint64		mask;
 
@@ -180,6 +184,16 @@ pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
 							head_only, *keep_alive, NULL);
 			return 500;
 		}
+		if (req->accept_openmetrics)
+		{
+			StringInfoData om;
+
+			initStringInfo(&om);
+			openmetrics_from_text(body.data, body.len, &om);
+			pfree(body.data);
+			body = om;
+			content_type = CONTENT_TYPE_OPENMETRICS;
+		}
 		if (req->accept_gzip && body.len > GZIP_MIN_BYTES)
 		{
 			StringInfoData zipped;
@@ -187,17 +201,17 @@ pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
 			initStringInfo(&zipped);
 			if (gzip(body.data, body.len, &zipped))
 			{
-				append_response(out, 200, CONTENT_TYPE_METRICS, zipped.data,
+				append_response(out, 200, content_type, zipped.data,
 								zipped.len, head_only, *keep_alive,
-								"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
+								"Content-Encoding: gzip\r\n" VARY_METRICS);
 				pfree(zipped.data);
 				pfree(body.data);
 				return 200;
 			}
 			pfree(zipped.data);
 		}
-		append_response(out, 200, CONTENT_TYPE_METRICS, body.data, body.len,
-						head_only, *keep_alive, "Vary: Accept-Encoding\r\n");
+		append_response(out, 200, content_type, body.data, body.len,
+						head_only, *keep_alive, VARY_METRICS);
 		pfree(body.data);
 		return 200;
 	}

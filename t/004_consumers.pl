@@ -1,7 +1,8 @@
 # Proves that real consumers accept what pg_prom serves: promtool's linter
 # finds nothing in the families pg_prom introduces, the Python
-# prometheus_client parser reads every family, and a real Prometheus
-# server scrapes the endpoint and reports the target up.
+# prometheus_client parsers read every family of the classic and the
+# OpenMetrics format, and a real Prometheus server (which asks for
+# OpenMetrics) scrapes the endpoint and reports the target up.
 use strict;
 use warnings;
 
@@ -56,6 +57,46 @@ my $types = () = $text =~ /^# TYPE /mg;
 my $sample_lines = () = $text =~ /^[a-z]/mg;
 is($?, 0, 'prometheus_client parses the scrape') or diag($out);
 like($out, qr/^$types $sample_lines$/, "every family ($types) and sample ($sample_lines) is read");
+
+# --- OpenMetrics, negotiated ---------------------------------------------------
+# Prometheus's own Accept header: OpenMetrics first, the classic text at 0.5.
+my $prom_accept = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;'
+  . 'version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+my $r = http_get($port, '/metrics', Accept => $prom_accept);
+is($r->{headers}{'content-type'}, 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+	'OpenMetrics when the scraper prefers it');
+like($r->{headers}{vary}, qr/\bAccept\b/, 'the response varies by Accept');
+like($r->{content}, qr/\n# EOF\n\z/, 'it ends with # EOF');
+like($r->{content}, qr/^# TYPE pg_prom_scrapes counter\n(?:# [A-Z]+ .*\n)*pg_prom_scrapes_total /m,
+	'a counter is declared without _total and its samples keep it');
+like($r->{content}, qr/^# TYPE pg_stat_database_xact_commit unknown$/m,
+	'an inherited counter without _total stays under its name as unknown');
+like($r->{content}, qr/^# UNIT pg_statement_duration_seconds seconds$/m, 'units are declared');
+open($fh, '>', "$dir/scrape.om") or die;
+print $fh $r->{content};
+close $fh;
+my $pyom = <<'PY';
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+families = list(text_string_to_metric_families(open(sys.argv[1]).read()))
+print(len(families), sum(len(f.samples) for f in families))
+PY
+$out = `/usr/bin/python3 -c '$pyom' $dir/scrape.om 2>&1`;
+is($?, 0, "prometheus_client's strict OpenMetrics parser reads the scrape") or diag($out);
+my $om_samples = () = $r->{content} =~ /^[a-z]/mg;
+like($out, qr/^\d+ $om_samples$/, "and all of its $om_samples samples");
+my %names = map { $_ => 1 } ($text =~ /^([a-z_:][a-z0-9_:]*)[{ ]/mg);
+my %om_names = map { $_ => 1 } ($r->{content} =~ /^([a-z_:][a-z0-9_:]*)[{ ]/mg);
+is_deeply([ sort keys %om_names ], [ sort keys %names ],
+	'sample names are the same in both formats (dashboards keep working)');
+for my $accept ('*/*', 'text/plain', 'application/openmetrics-text;q=0.4, text/plain;q=0.5',
+	'application/openmetrics-text;version=2.0.0', 'application/openmetrics-text;q=0')
+{
+	is(http_get($port, '/metrics', Accept => $accept)->{headers}{'content-type'},
+		'text/plain; version=0.0.4; charset=utf-8', "classic text for Accept: $accept");
+}
+$r = http_get($port, '/metrics', Accept => 'application/openmetrics-text', 'Accept-Encoding' => 'gzip');
+is($r->{headers}{'content-encoding'}, 'gzip', 'OpenMetrics can be gzipped too');
 
 # --- a real Prometheus server ------------------------------------------------------
 my $prom_port = PostgreSQL::Test::Cluster::get_free_port();
