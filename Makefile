@@ -28,9 +28,9 @@ OBJS = \
 	src/hooks.o \
 	src/http.o \
 	src/listen.o \
+	src/openmetrics.o \
 	src/query.o \
 	src/render.o \
-	src/openmetrics.o \
 	src/respond.o \
 	src/shmem.o \
 	src/tables.o \
@@ -54,7 +54,13 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: rebuild everything when a header
 # changes (struct layouts are shared between files).
-$(OBJS): $(wildcard src/*.h src/collectors/*.h)
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/collectors/*.h)
+
+# Out-of-tree builds (Debian's pg_buildext builds in build-<version>/)
+# need the object directories.
+ifneq ($(srcdir),.)
+$(shell mkdir -p src/collectors)
+endif
 
 # Fuzzing the HTTP request parser with libFuzzer under ASan and UBSan:
 #   make fuzz FUZZ_SECONDS=600

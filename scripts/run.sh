@@ -67,17 +67,20 @@ runuser -u postgres -- $PG_BIN/psql -h "$demo" -p $pgport -qX -d postgres \
 	-c "CREATE EXTENSION pg_prom" -c "CREATE DATABASE demo" >/dev/null
 runuser -u postgres -- $PG_BIN/pgbench -h "$demo" -p $pgport -i -s 1 -q demo >/dev/null 2>&1
 
-echo "== starting Prometheus on 127.0.0.1:$promport"
-cat > "$demo/prometheus.yml" <<YML
-global:
-  scrape_interval: 5s
-scrape_configs:
-  - job_name: postgres
-    static_configs:
-      - targets: ['127.0.0.1:$metricsport']
+echo "== starting Prometheus on 127.0.0.1:$promport with monitoring/prometheus"
+# the shipped kit as a user would copy it: prometheus.yml, the alert rules,
+# and a target file listing this server; scrape every 5 s for the demo
+mkdir -p "$demo/prometheus/targets"
+cp "$here"/monitoring/prometheus/{prometheus.yml,alerts.yml} "$demo/prometheus/"
+sed -i -e 's/^\(  *scrape_interval:\) 15s/\1 5s/' -e 's/^\(  *evaluation_interval:\) 15s/\1 5s/' \
+	-e 's/^\(  *scrape_timeout:\) 10s/\1 5s/' "$demo/prometheus/prometheus.yml"
+cat > "$demo/prometheus/targets/demo.yml" <<YML
+- targets: ['127.0.0.1:$metricsport']
+  labels:
+    cluster: demo
 YML
-chown postgres: "$demo/prometheus.yml"
-runuser -u postgres -- setsid prometheus --config.file="$demo/prometheus.yml" \
+chown -R postgres: "$demo/prometheus"
+runuser -u postgres -- setsid prometheus --config.file="$demo/prometheus/prometheus.yml" \
 	--storage.tsdb.path="$demo/prometheus-data" \
 	--web.listen-address="127.0.0.1:$promport" \
 	>"$demo/prometheus.log" 2>&1 < /dev/null &
@@ -98,6 +101,9 @@ pg_prom is running.
   Metrics:     http://127.0.0.1:$metricsport/metrics   (curl it)
   Health:      http://127.0.0.1:$metricsport/health
   Prometheus:  http://127.0.0.1:$promport/graph?g0.expr=pg_stat_database_xact_commit
+  Alerts:      http://127.0.0.1:$promport/alerts   (monitoring/prometheus/alerts.yml)
+  Dashboard:   import monitoring/grafana/dashboards/pg_prom.json into Grafana,
+               with a Prometheus datasource at http://127.0.0.1:$promport
   SQL:         runuser -u postgres -- psql -h $demo -p $pgport -c 'SELECT pg_prom_metrics()'
   Some load:   runuser -u postgres -- pgbench -h $demo -p $pgport -T 30 demo
   Logs:        $demo/postgresql.log, $demo/prometheus.log

@@ -6,6 +6,7 @@
 #   scripts/test.sh                      # everything
 #   PROVE_TESTS=t/001_http.pl scripts/test.sh   # one TAP file
 #   FUZZ_SECONDS=600 scripts/test.sh             # fuzz longer (0: skip)
+#   PACKAGE=0 scripts/test.sh                    # skip the Debian package
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +15,21 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 need_root
 install_packages
 build_and_install
+
+# The Debian package: build it with pg_buildext and install it with apt;
+# the tests below then run against the packaged extension.
+if [ "${PACKAGE:-1}" != 0 ]; then
+	echo "== building and installing the Debian package"
+	"$here/scripts/package.sh" >/dev/null
+	deb=$(ls "$here"/dist/postgresql-$PG_MAJOR-pg-prom_*.deb)
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall "$deb" >/dev/null
+	owner=$(dpkg -S "$($PG_BIN/pg_config --pkglibdir)/pg_prom.so" | cut -d: -f1)
+	if [ "$owner" != "postgresql-$PG_MAJOR-pg-prom" ]; then
+		echo "pg_prom.so does not come from the package (owner: $owner)" >&2
+		exit 1
+	fi
+	echo "package: $(basename "$deb") installed with apt"
+fi
 
 # PostgreSQL refuses to run as root: test a copy of the tree owned by postgres.
 work=$(mktemp -d /tmp/pg_prom-test.XXXXXX)
