@@ -4,6 +4,7 @@ EXTENSION = pg_prom
 MODULE_big = pg_prom
 OBJS = \
 	pg_prom.o \
+	src/appmetrics.o \
 	src/auth.o \
 	src/collectors/collectors.o \
 	src/collectors/connections.o \
@@ -15,6 +16,7 @@ OBJS = \
 	src/collectors/statements.o \
 	src/collectors/stat_user_tables.o \
 	src/collectors/wal.o \
+	src/custom.o \
 	src/collectors/locks.o \
 	src/collectors/opt_in.o \
 	src/collectors/self.o \
@@ -43,7 +45,7 @@ PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
 SHLIB_LINK = -lssl -lcrypto -lz
 PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Werror=implicit-function-declaration
 
-REGRESS = metrics privileges settings dropin hooks
+REGRESS = metrics privileges settings dropin hooks app_metrics custom_queries
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/test/regress.conf
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_check_regress fuzz/http_fuzz fuzz/work

@@ -22,8 +22,10 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "src/appmetrics.h"
 #include "src/auth.h"
 #include "src/collectors/collectors.h"
+#include "src/custom.h"
 #include "src/hooks.h"
 #include "src/listen.h"
 #include "src/pg_prom.h"
@@ -309,6 +311,30 @@ define_settings(void)
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
+	DefineCustomStringVariable("pg_prom.custom_query_role",
+							   "Role that custom queries (pg_prom_register_query) run as.",
+							   "It must exist and not be a superuser; grant it what the queries read.",
+							   &pgprom_custom_query_role,
+							   "pg_monitor",
+							   PGC_SIGHUP, 0,
+							   check_object_name, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.custom_query_timeout",
+							"Longest time one custom query may run in a scrape.",
+							"A query still running is cancelled and only its families are left out.",
+							&pgprom_custom_query_timeout_ms,
+							1000, 1, 600000,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.custom_query_max_rows",
+							"Most rows of one custom query that become series.",
+							"Rows beyond it are left out and counted in pg_prom_collector_objects_left_out.",
+							&pgprom_custom_query_max_rows,
+							1000, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("pg_prom.other_databases_interval",
 							"How often the per-table statistics of databases other than pg_prom.database are read.",
 							"A short-lived background worker visits each database in turn; 0 turns this off.",
@@ -328,6 +354,14 @@ define_settings(void)
 								"Further databases are counted together under datname \"[other]\".",
 								&pgprom_max_databases,
 								64, 1, 100000,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
+
+		DefineCustomIntVariable("pg_prom.max_app_series",
+								"Series (name plus labels) that application metrics from SQL can hold.",
+								"Each takes about 600 bytes of shared memory; 0 turns application metrics off.",
+								&pgprom_max_app_series,
+								1000, 0, 1000000,
 								PGC_POSTMASTER, 0,
 								NULL, NULL, NULL);
 

@@ -46,3 +46,10 @@ ALTER SYSTEM SET pg_prom.allowed_clients = '10.0.0.0/8, ::1, 192.168.1.7';
 ALTER SYSTEM RESET pg_prom.allowed_clients;
 ALTER SYSTEM SET pg_prom.auth_method = 'kerberos';
 SET pg_prom.auth_method = 'basic';
+
+-- custom queries and application metrics
+SET pg_prom.custom_query_timeout = 0;
+SET pg_prom.custom_query_max_rows = 0;
+SET pg_prom.custom_query_role = 'pg_monitor';
+ALTER SYSTEM SET pg_prom.custom_query_role = 'a_role_name_that_is_far_longer_than_the_sixty_three_bytes_postgres_allows';
+SET pg_prom.max_app_series = 10;

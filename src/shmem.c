@@ -18,6 +18,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
+#include "appmetrics.h"
 #include "hooks.h"
 #include "shmem.h"
 
@@ -50,6 +51,7 @@ pgprom_shmem_request(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(PgPromShared)));
 	RequestAddinShmemSpace(MAXALIGN(pgprom_hook_counters_size()));
+	pgprom_app_metrics_shmem_request();
 }
 
 static void
@@ -83,6 +85,7 @@ pgprom_shmem_startup(void)
 										   pgprom_hook_counters_size(), &found);
 	if (!found)
 		pgprom_hook_counters_init(pgprom_hook_counters);
+	pgprom_app_metrics_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 

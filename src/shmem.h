@@ -15,7 +15,7 @@
 #define PGPROM_NUM_HTTP_CODES 15
 
 /* Upper bound on the collector table (collectors.c checks it at build). */
-#define PGPROM_MAX_COLLECTORS 32
+#define PGPROM_MAX_COLLECTORS 48
 
 typedef struct PgPromShared
 {

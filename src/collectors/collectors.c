@@ -12,6 +12,8 @@
 
 #include "utils/varlena.h"
 
+#include "../appmetrics.h"
+#include "../custom.h"
 #include "collectors.h"
 #include "../compat.h"
 #include "../shmem.h"
@@ -41,6 +43,10 @@ const PromCollector pgprom_collectors[] = {
 	{"auth", pgprom_collect_auth, false, true},
 	{"connections", pgprom_collect_connections, false, true},
 	{"stat_statements", pgprom_collect_stat_statements, false, true},
+	/* what applications record from SQL (appmetrics.c) */
+	{"app_metrics", pgprom_collect_app_metrics, false, true},
+	/* queries registered with pg_prom_register_query (custom.c) */
+	{"custom_queries", pgprom_collect_custom_queries, false, true},
 	/* opt-in in postgres_exporter, on here: the wraparound alert needs it */
 	{"database_wraparound", pgprom_collect_database_wraparound, false, true},
 	/* postgres_exporter's disabled-by-default collectors (opt_in.c) */
