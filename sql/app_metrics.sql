@@ -86,6 +86,8 @@ END $$;
 SELECT count(*) <= 50 AS within_capacity,
        count(*) FILTER (WHERE metric_name = 'shop_many') > 0 AS some_were_created
   FROM pg_prom_app_metrics();
+-- the table is full, and the exposition says so (an alert watches this)
+SELECT * FROM app_lines('pg_prom_app_metric_series');
 SELECT pg_prom_metric_drop('shop_many') > 0 AS dropped;
 SELECT pg_prom_gauge_set('shop_many', 1, 'i', '1');
 

@@ -810,6 +810,16 @@ pgprom_collect_app_metrics(PromWriter *w)
 		return;
 	snapshot(&families, &nfamilies, &series, &nseries);
 
+	/* how full the table is, to alert before the capacity error */
+	if (expo_family(w, "pg_prom_app_metric_series",
+					"Application metric series in use (pg_prom_counter_inc() and its kin).",
+					PROM_GAUGE))
+		expo_value(w, nseries);
+	if (expo_family(w, "pg_prom_app_metric_series_limit",
+					"Application metric series shared memory can hold (pg_prom.max_app_series).",
+					PROM_GAUGE))
+		expo_value(w, pgprom_max_app_series);
+
 	for (fi = 0; fi < nfamilies; fi++)
 	{
 		AppFamily  *f = &families[fi];
