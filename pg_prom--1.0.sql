@@ -191,3 +191,17 @@ COMMENT ON FUNCTION pg_prom_unregister_query(text) IS
 -- they grant EXECUTE to.
 REVOKE ALL ON FUNCTION pg_prom_register_query(text, text, text, text, text[], text[], interval, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_prom_unregister_query(text) FROM PUBLIC;
+
+-- A row trigger counting rows without a PL/pgSQL function:
+--   CREATE TRIGGER t AFTER INSERT ON orders FOR EACH ROW
+--     EXECUTE FUNCTION pg_prom_count_rows('shop_orders_total', 'region');
+-- EXECUTE is checked when a trigger is created: grant it to table owners.
+CREATE FUNCTION pg_prom_count_rows()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_prom_count_rows'
+LANGUAGE C;
+
+COMMENT ON FUNCTION pg_prom_count_rows() IS
+'Row trigger: add 1 to the counter named by its first argument, labelled by the columns named by the others';
+
+REVOKE ALL ON FUNCTION pg_prom_count_rows() FROM PUBLIC;

@@ -9,8 +9,9 @@ measurement, each repeated --rounds times with the variants interleaved:
    "PERFORM 1" is the baseline.  Variants: pg_prom_counter_inc without and
    with two labels, pg_prom_gauge_set, pg_prom_histogram_observe.
 2. Triggers: pgbench transactions of one single-row INSERT into a table
-   without trigger, with a trigger that does nothing, with a trigger
-   calling pg_prom_counter_inc, and with a trigger updating a counter row
+   without trigger, with a trigger that does nothing, with a PL/pgSQL
+   trigger calling pg_prom_counter_inc, with pg_prom_count_rows as the
+   trigger function, and with a trigger updating a counter row
    (what applications do without pg_prom, for an exporter to read with a
    query); with 1 client (cost per row) and with --clients clients.
 3. Concurrency: pgbench with --clients clients, every transaction one
@@ -42,7 +43,8 @@ LOOPS = [
 TRIGGERS = [
     ("no trigger", "t_plain"),
     ("empty trigger", "t_empty"),
-    ("trigger: pg_prom_counter_inc", "t_prom"),
+    ("trigger: PL/pgSQL calling pg_prom_counter_inc", "t_prom"),
+    ("trigger: pg_prom_count_rows", "t_count"),
     ("trigger: UPDATE counter row", "t_update"),
 ]
 
@@ -59,6 +61,8 @@ CREATE TABLE t_plain (id int, region text);
 CREATE TABLE t_empty (id int, region text);
 CREATE TABLE t_prom (id int, region text);
 CREATE TABLE t_update (id int, region text);
+CREATE TABLE t_count (id int, region text);
+CREATE TRIGGER t AFTER INSERT ON t_count FOR EACH ROW EXECUTE FUNCTION pg_prom_count_rows('bench_counted_total', 'region');
 CREATE TRIGGER t AFTER INSERT ON t_empty FOR EACH ROW EXECUTE FUNCTION trg_empty();
 CREATE TRIGGER t AFTER INSERT ON t_prom FOR EACH ROW EXECUTE FUNCTION trg_prom();
 CREATE TRIGGER t AFTER INSERT ON t_update FOR EACH ROW EXECUTE FUNCTION trg_update();

@@ -3,8 +3,9 @@
 # by valgrind's callgrind on a single-user backend with pg_prom preloaded,
 # so machine noise does not matter: run 0 and N statements and divide the
 # difference by N.  Compared with SELECT 1, and a trigger calling
-# pg_prom_counter_inc with an INSERT without trigger and with a trigger
-# updating a counter row (what applications do without pg_prom).
+# pg_prom_counter_inc, and pg_prom_count_rows as the trigger function, with
+# an INSERT without trigger and with a trigger updating a counter row (what
+# applications do without pg_prom).
 #
 #   bench/app_metrics_callgrind.sh [N]      (as root; default N=2000)
 set -euo pipefail
@@ -25,6 +26,8 @@ CREATE FUNCTION trg_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE
 CREATE TABLE t_plain (id int, region text);
 CREATE TABLE t_prom (id int, region text);
 CREATE TABLE t_update (id int, region text);
+CREATE TABLE t_count (id int, region text);
+CREATE TRIGGER t AFTER INSERT ON t_count FOR EACH ROW EXECUTE FUNCTION pg_prom_count_rows('rows_total', 'region');
 CREATE TRIGGER t AFTER INSERT ON t_prom FOR EACH ROW EXECUTE FUNCTION trg_prom();
 CREATE TRIGGER t AFTER INSERT ON t_update FOR EACH ROW EXECUTE FUNCTION trg_update();
 SQL
@@ -62,6 +65,7 @@ read -r inc2 inc2_in < <(per_statement "SELECT pg_prom_counter_inc('bench_total'
 read -r obs obs_in < <(per_statement "SELECT pg_prom_histogram_observe('bench_seconds', 0.3, 'region', 'eu');" pg_prom_histogram_observe)
 plain=$(per_statement "INSERT INTO t_plain VALUES (1, 'eu');")
 read -r prom prom_in < <(per_statement "INSERT INTO t_prom VALUES (1, 'eu');" pg_prom_counter_inc)
+read -r count count_in < <(per_statement "INSERT INTO t_count VALUES (1, 'eu');" pg_prom_count_rows)
 update=$(per_statement "INSERT INTO t_update VALUES (1, 'eu');")
 
 echo "| statement | instructions per statement | compared with | difference | inside pg_prom's function |"
@@ -72,4 +76,5 @@ echo "| \`SELECT pg_prom_counter_inc('bench_total', 'region', 'eu', 'channel', '
 echo "| \`SELECT pg_prom_histogram_observe('bench_seconds', 0.3, 'region', 'eu');\` | $obs | \`SELECT 1;\` | +$((obs - select1)) | $obs_in |"
 echo "| \`INSERT\` one row, no trigger | $plain | | | |"
 echo "| \`INSERT\` one row, trigger calling \`pg_prom_counter_inc\` with a label | $prom | no trigger | +$((prom - plain)) | $prom_in |"
+echo "| \`INSERT\` one row, trigger \`pg_prom_count_rows('rows_total', 'region')\` | $count | no trigger | +$((count - plain)) | $count_in |"
 echo "| \`INSERT\` one row, trigger updating a counter row | $update | no trigger | +$((update - plain)) | |"

@@ -42,6 +42,40 @@ CREATE TRIGGER count_order AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION 
 INSERT INTO orders SELECT g, CASE WHEN g % 3 = 0 THEN 'us' ELSE 'eu' END FROM generate_series(1, 30) g;
 SELECT labels, value FROM pg_prom_app_metrics() WHERE metric_name = 'shop_rows_total' ORDER BY 1;
 
+-- the same without PL/pgSQL: pg_prom_count_rows() as the trigger function,
+-- by a role that may insert but not call the metric functions
+CREATE TABLE payments (id int, method text, "Bad-Col" text);
+CREATE TRIGGER count_payment AFTER INSERT OR DELETE ON payments
+  FOR EACH ROW EXECUTE FUNCTION pg_prom_count_rows('shop_payment_rows_total', 'method');
+CREATE ROLE app_metrics_inserter;
+GRANT SELECT, INSERT, DELETE ON payments TO app_metrics_inserter;
+SET ROLE app_metrics_inserter;
+INSERT INTO payments SELECT g, CASE WHEN g % 2 = 0 THEN 'card' END FROM generate_series(1, 10) g;
+DELETE FROM payments WHERE method = 'card';
+RESET ROLE;
+SELECT labels, value FROM pg_prom_app_metrics() WHERE metric_name = 'shop_payment_rows_total' ORDER BY 1;
+-- a BEFORE trigger hands the row on
+CREATE TRIGGER count_before BEFORE INSERT ON payments
+  FOR EACH ROW EXECUTE FUNCTION pg_prom_count_rows('shop_payment_attempts_total');
+INSERT INTO payments VALUES (11, 'cash') RETURNING id, method;
+DROP TRIGGER count_before ON payments;
+-- misdeclared triggers: the statement fails with the reason
+CREATE TRIGGER bad AFTER INSERT ON payments FOR EACH STATEMENT EXECUTE FUNCTION pg_prom_count_rows('x_total');
+INSERT INTO payments VALUES (12, 'cash');
+DROP TRIGGER bad ON payments;
+CREATE TRIGGER bad AFTER INSERT ON payments FOR EACH ROW EXECUTE FUNCTION pg_prom_count_rows();
+INSERT INTO payments VALUES (12, 'cash');
+DROP TRIGGER bad ON payments;
+CREATE TRIGGER bad AFTER INSERT ON payments FOR EACH ROW EXECUTE FUNCTION pg_prom_count_rows('x_total', 'nosuch');
+INSERT INTO payments VALUES (12, 'cash');
+DROP TRIGGER bad ON payments;
+CREATE TRIGGER bad AFTER INSERT ON payments FOR EACH ROW EXECUTE FUNCTION pg_prom_count_rows('x_total', 'Bad-Col');
+INSERT INTO payments VALUES (12, 'cash');
+DROP TRIGGER bad ON payments;
+SELECT pg_prom_count_rows();
+DROP TABLE payments;
+DROP ROLE app_metrics_inserter;
+
 -- bad input: a clear error, and nothing changes
 SELECT pg_prom_gauge_set('shop_orders_total', 1, 'region', 'eu', 'channel', 'web');
 SELECT pg_prom_counter_add('shop_orders_total', -1);

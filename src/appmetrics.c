@@ -29,6 +29,9 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -61,7 +64,11 @@ static const char *const app_type_names[] = {"counter", "gauge", "histogram"};
 /* The client libraries' default buckets, in seconds. */
 static const double default_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
-/* Hash key of a series: zero-filled, so that it can be hashed as bytes. */
+/*
+ * Hash key of a series.  Only the name (to its NUL) and the first
+ * labels_len bytes of labels count: series_hash and series_match read no
+ * further, so a key need not be zero-filled.
+ */
 typedef struct AppSeriesKey
 {
 	char		name[APP_NAME_MAX];
@@ -116,6 +123,27 @@ check_available(void)
 				 errhint("Set shared_preload_libraries = 'pg_prom' and pg_prom.max_app_series > 0, then restart the server.")));
 }
 
+/* Hash and match of series keys over the bytes that are used. */
+static uint32
+series_hash(const void *key, Size keysize)
+{
+	const AppSeriesKey *k = key;
+
+	return hash_combine(hash_bytes((const unsigned char *) k->name, strlen(k->name)),
+						hash_bytes((const unsigned char *) k->labels, k->labels_len));
+}
+
+static int
+series_match(const void *key1, const void *key2, Size keysize)
+{
+	const AppSeriesKey *a = key1;
+	const AppSeriesKey *b = key2;
+
+	if (a->labels_len != b->labels_len || strcmp(a->name, b->name) != 0)
+		return 1;
+	return memcmp(a->labels, b->labels, a->labels_len);
+}
+
 Size
 pgprom_app_metrics_shmem_size(void)
 {
@@ -156,9 +184,11 @@ pgprom_app_metrics_shmem_init(void)
 	}
 	info.keysize = sizeof(AppSeriesKey);
 	info.entrysize = sizeof(AppSeries);
+	info.hash = series_hash;
+	info.match = series_match;
 	app_series = ShmemInitHash("pg_prom app series", pgprom_max_app_series,
 							   pgprom_max_app_series, &info,
-							   HASH_ELEM | HASH_BLOBS);
+							   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE);
 	info.keysize = APP_NAME_MAX;
 	info.entrysize = sizeof(AppFamily);
 	app_families = ShmemInitHash("pg_prom app families", pgprom_max_app_series,
@@ -180,56 +210,29 @@ check_metric_name(const char *name)
 				 errhint("Prefix it with your application's name and end counters in _total, for example \"shop_orders_total\".")));
 }
 
-/* Name and label pairs as one zero-filled key, label names sorted. */
+/*
+ * Name and labels as one zero-filled key, label names sorted; lnames and
+ * lvalues may be reordered.
+ */
 static void
-build_key(const char *name, ArrayType *pairs, AppType type, AppSeriesKey *key)
+key_from_labels(const char *name, int npairs, const char **lnames,
+				const char **lvalues, AppType type, AppSeriesKey *key)
 {
-	Datum	   *elems = NULL;
-	bool	   *nulls = NULL;
-	int			n = 0;
-	const char *lnames[APP_MAX_LABEL_PAIRS];
-	const char *lvalues[APP_MAX_LABEL_PAIRS];
-	int			npairs;
 	int			i;
 	int			j;
 	int			off = 0;
 
 	check_metric_name(name);
-	memset(key, 0, sizeof(*key));
-	strlcpy(key->name, name, APP_NAME_MAX);
-
-	if (pairs != NULL)
-	{
-		if (ARR_NDIM(pairs) > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("labels must be a one-dimensional array of name, value pairs")));
-		deconstruct_array(pairs, TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, &nulls, &n);
-	}
-	if (n % 2 != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("labels must come in name, value pairs"),
-				 errdetail("The label \"%s\" has no value.",
-						   nulls[n - 1] ? "(null)" : TextDatumGetCString(elems[n - 1])),
-				 errhint("For example: pg_prom_counter_inc('shop_orders_total', 'region', 'eu').")));
-	npairs = n / 2;
 	if (npairs > APP_MAX_LABEL_PAIRS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many labels for metric \"%s\"", name),
 				 errdetail("At most %d labels are allowed; %d were given.",
 						   APP_MAX_LABEL_PAIRS, npairs)));
+	strlcpy(key->name, name, APP_NAME_MAX);
+
 	for (i = 0; i < npairs; i++)
 	{
-		if (nulls[2 * i] || nulls[2 * i + 1])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("label names and values must not be null"),
-					 errhint("Use an empty string, or coalesce(), for a missing value.")));
-		lnames[i] = TextDatumGetCString(elems[2 * i]);
-		lvalues[i] = TextDatumGetCString(elems[2 * i + 1]);
 		if (!expo_valid_label_name(lnames[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
@@ -276,6 +279,54 @@ build_key(const char *name, ArrayType *pairs, AppType type, AppSeriesKey *key)
 		off += vn;
 	}
 	key->labels_len = off;
+}
+
+/* The key of a name and a text[] of label name, value pairs. */
+static void
+build_key(const char *name, ArrayType *pairs, AppType type, AppSeriesKey *key)
+{
+	Datum	   *elems = NULL;
+	bool	   *nulls = NULL;
+	int			n = 0;
+	const char *lnames[APP_MAX_LABEL_PAIRS];
+	const char *lvalues[APP_MAX_LABEL_PAIRS];
+	int			npairs;
+	int			i;
+
+	if (pairs != NULL)
+	{
+		if (ARR_NDIM(pairs) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("labels must be a one-dimensional array of name, value pairs")));
+		deconstruct_array(pairs, TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+	}
+	if (n % 2 != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("labels must come in name, value pairs"),
+				 errdetail("The label \"%s\" has no value.",
+						   nulls[n - 1] ? "(null)" : TextDatumGetCString(elems[n - 1])),
+				 errhint("For example: pg_prom_counter_inc('shop_orders_total', 'region', 'eu').")));
+	npairs = n / 2;
+	if (npairs > APP_MAX_LABEL_PAIRS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many labels for metric \"%s\"", name),
+				 errdetail("At most %d labels are allowed; %d were given.",
+						   APP_MAX_LABEL_PAIRS, npairs)));
+	for (i = 0; i < npairs; i++)
+	{
+		if (nulls[2 * i] || nulls[2 * i + 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("label names and values must not be null"),
+					 errhint("Use an empty string, or coalesce(), for a missing value.")));
+		lnames[i] = TextDatumGetCString(elems[2 * i]);
+		lvalues[i] = TextDatumGetCString(elems[2 * i + 1]);
+	}
+	key_from_labels(name, npairs, lnames, lvalues, type, key);
 }
 
 static AppType
@@ -537,6 +588,7 @@ PG_FUNCTION_INFO_V1(pg_prom_histogram_observe);
 PG_FUNCTION_INFO_V1(pg_prom_metric_define);
 PG_FUNCTION_INFO_V1(pg_prom_metric_drop);
 PG_FUNCTION_INFO_V1(pg_prom_app_metrics);
+PG_FUNCTION_INFO_V1(pg_prom_count_rows);
 
 /* pg_prom_counter_inc(name, VARIADIC labels) */
 Datum
@@ -573,6 +625,75 @@ pg_prom_histogram_observe(PG_FUNCTION_ARGS)
 {
 	record(fcinfo, APP_HISTOGRAM, APP_OP_OBSERVE, 1);
 	PG_RETURN_VOID();
+}
+
+/*
+ * pg_prom_count_rows() - a row trigger that adds 1 to a counter per row,
+ * without a PL/pgSQL function around it:
+ *
+ *	CREATE TRIGGER ... AFTER INSERT ON orders FOR EACH ROW
+ *		EXECUTE FUNCTION pg_prom_count_rows('shop_orders_total', 'region');
+ *
+ * The first argument is the counter, the others are columns whose values
+ * label it (under the column's name).  INSERT and UPDATE count the new row,
+ * DELETE the old one.  Errors are the functions' errors, so a trigger on a
+ * full table fails the statement rather than losing the count.
+ */
+Datum
+pg_prom_count_rows(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+	Trigger    *tg;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	const char *lnames[APP_MAX_LABEL_PAIRS];
+	const char *lvalues[APP_MAX_LABEL_PAIRS];
+	AppSeriesKey key;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pg_prom_count_rows() must be called as a trigger")));
+	td = (TriggerData *) fcinfo->context;
+	tg = td->tg_trigger;
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pg_prom_count_rows() must be a FOR EACH ROW trigger"),
+				 errhint("Trigger \"%s\" counts rows; declare it FOR EACH ROW.", tg->tgname)));
+	if (tg->tgnargs < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("trigger \"%s\" gives pg_prom_count_rows() no counter name", tg->tgname),
+				 errhint("For example: EXECUTE FUNCTION pg_prom_count_rows('shop_orders_total', 'region').")));
+	if (tg->tgnargs - 1 > APP_MAX_LABEL_PAIRS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("trigger \"%s\" labels its counter with too many columns", tg->tgname),
+				 errdetail("At most %d labels are allowed.", APP_MAX_LABEL_PAIRS)));
+
+	tuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+	for (i = 1; i < tg->tgnargs; i++)
+	{
+		int			col = SPI_fnumber(desc, tg->tgargs[i]);
+		char	   *value;
+
+		if (col <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("trigger \"%s\" labels its counter with column \"%s\", which table \"%s\" does not have",
+							tg->tgname, tg->tgargs[i], RelationGetRelationName(td->tg_relation))));
+		value = SPI_getvalue(tuple, desc, col);
+		lnames[i - 1] = tg->tgargs[i];
+		lvalues[i - 1] = value ? value : "";
+	}
+	key_from_labels(tg->tgargs[0], tg->tgnargs - 1, lnames, lvalues, APP_COUNTER, &key);
+	update_series(&key, APP_COUNTER, APP_OP_ADD, 1.0);
+
+	/* a BEFORE trigger hands the row on; an AFTER trigger's result is ignored */
+	return PointerGetDatum(tuple);
 }
 
 /*
