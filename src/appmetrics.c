@@ -404,6 +404,29 @@ family_enter(const char *name, AppType type, bool *clash)
 	return f;
 }
 
+/*
+ * family_enter, raising the type clash or capacity error; the caller holds
+ * the lock exclusively, and on error it is released first.
+ */
+static AppFamily *
+family_enter_or_error(const char *name, AppType type)
+{
+	bool		clash;
+	AppFamily  *f = family_enter(name, type, &clash);
+
+	if (f == NULL)
+	{
+		AppFamily  *other = hash_search(app_families, name, HASH_FIND, NULL);
+		AppType		have = other ? other->type : type;
+
+		LWLockRelease(app_shared->lock);
+		if (clash)
+			type_clash(name, have, type);
+		capacity_error(name);
+	}
+	return f;
+}
+
 static void
 atomic_add_double(pg_atomic_uint64 *v, double d)
 {
@@ -472,8 +495,6 @@ update_series(AppSeriesKey *key, AppType type, AppOp op, double value)
 	AppSeries  *s;
 	AppFamily  *f;
 	bool		found;
-	bool		clash;
-	AppType		have;
 
 	check_available();
 
@@ -490,17 +511,7 @@ update_series(AppSeriesKey *key, AppType type, AppOp op, double value)
 	LWLockRelease(app_shared->lock);
 
 	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
-	f = family_enter(key->name, type, &clash);
-	if (f == NULL)
-	{
-		AppFamily  *other = hash_search(app_families, key->name, HASH_FIND, NULL);
-
-		have = other ? other->type : type;
-		LWLockRelease(app_shared->lock);
-		if (clash)
-			type_clash(key->name, have, type);
-		capacity_error(key->name);
-	}
+	f = family_enter_or_error(key->name, type);
 	s = hash_search(app_series, key, HASH_FIND, NULL);
 	if (s == NULL)
 	{
@@ -711,7 +722,6 @@ pg_prom_metric_define(PG_FUNCTION_ARGS)
 	double		bounds[APP_MAX_BOUNDS];
 	int			nbounds = 0;
 	AppFamily  *f;
-	bool		clash;
 	int			i;
 
 	check_metric_name(name);
@@ -763,17 +773,7 @@ pg_prom_metric_define(PG_FUNCTION_ARGS)
 
 	check_available();
 	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
-	f = family_enter(name, type, &clash);
-	if (f == NULL)
-	{
-		AppFamily  *other = hash_search(app_families, name, HASH_FIND, NULL);
-		AppType		have = other ? other->type : type;
-
-		LWLockRelease(app_shared->lock);
-		if (clash)
-			type_clash(name, have, type);
-		capacity_error(name);
-	}
+	f = family_enter_or_error(name, type);
 	if (nbounds > 0 &&
 		(f->nbounds != nbounds || memcmp(f->bounds, bounds, nbounds * sizeof(double)) != 0))
 	{
