@@ -13,7 +13,7 @@ need_root() {
 # Install only what is missing, so repeated runs are quick.
 install_packages() {
 	local pkgs=(make gcc postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libkrb5-dev libssl-dev zlib1g-dev openssl
-		libipc-run-perl curl prometheus python3-prometheus-client python3-yaml clang libclang-rt-14-dev
+		libipc-run-perl curl prometheus python3-prometheus-client python3-yaml prometheus-alertmanager clang libclang-rt-14-dev
 		debhelper postgresql-server-dev-all dpkg-dev git)
 	local missing=()
 	for p in "${pkgs[@]}"; do

@@ -4,7 +4,9 @@
 # service discovery, scrapes a primary and its streaming standby (each with
 # pg_prom) under some workload, then answers every dashboard query and every
 # alert expression with data.  The fleet view: both servers appear with
-# their roles and the replication lag between them.
+# their roles and the replication lag between them.  The alert path: a real
+# deadlock fires PostgresDeadlocks, and the shipped Alertmanager routing
+# delivers it to the team's webhook.
 use strict;
 use warnings;
 
@@ -14,6 +16,8 @@ use lib $FindBin::Bin;
 use File::Copy qw(copy);
 use File::Path qw(make_path);
 use HTTP::Tiny;
+use IO::Select;
+use IO::Socket::INET;
 use IPC::Run;
 use JSON::PP;
 use PgProm;
@@ -69,13 +73,50 @@ print $fh "local all alice scram-sha-256\n$hba";
 close $fh;
 $primary->reload;
 
+# --- Alertmanager with the shipped routing ----------------------------------
+# Its webhooks point at a receiver this test answers; alerts are sent after
+# 1 s instead of 30 s.
+my $hook = IO::Socket::INET->new(
+	LocalAddr => '127.0.0.1',
+	LocalPort => 0,
+	Listen => 16,
+	ReuseAddr => 1) or die "webhook listener: $!";
+my $hookport = $hook->sockport;
+my $am_cfg = PostgreSQL::Test::Utils::slurp_file("$kit/alertmanager/alertmanager.yml");
+$am_cfg =~ s{http://127\.0\.0\.1:5001/}{http://127.0.0.1:$hookport/}g;
+$am_cfg =~ s/^(\s*group_wait:) 30s/$1 1s/m;
+make_path("$dir/am");
+open($fh, '>', "$dir/am/alertmanager.yml") or die;
+print $fh $am_cfg;
+close $fh;
+ok(IPC::Run::run([ 'amtool', 'check-config', "$kit/alertmanager/alertmanager.yml" ],
+		'>', \$out, '2>', \$err), 'amtool check-config: shipped alertmanager.yml')
+  or diag("$out$err");
+IPC::Run::run([ 'amtool', 'config', 'routes', 'test', "--config.file=$kit/alertmanager/alertmanager.yml",
+		'severity=critical', 'alertname=PostgresDown' ], '>', \$out, '2>', \$err);
+like($out, qr/^pager$/m, 'critical alerts page');
+IPC::Run::run([ 'amtool', 'config', 'routes', 'test', "--config.file=$kit/alertmanager/alertmanager.yml",
+		'severity=warning', 'alertname=PostgresDeadlocks' ], '>', \$out, '2>', \$err);
+like($out, qr/^team$/m, 'warnings go to the team');
+my $amport = PostgreSQL::Test::Cluster::get_free_port();
+my $am = IPC::Run::start(
+	[
+		'prometheus-alertmanager', "--config.file=$dir/am/alertmanager.yml",
+		"--storage.path=$dir/am/data", "--web.listen-address=127.0.0.1:$amport",
+		'--cluster.listen-address=', '--log.level=warn'
+	],
+	'>', "$dir/alertmanager.log", '2>&1');
+
 # --- Prometheus with the shipped configuration ------------------------------
-# Only the intervals change (1 s instead of 15 s) and the target file lists
-# the two test servers.
+# Only the intervals change (1 s instead of 15 s), the commented alerting
+# section is switched on for the test's Alertmanager, and the target file
+# lists the two test servers.
 my $cfg = PostgreSQL::Test::Utils::slurp_file("$dir/prom/prometheus.yml");
 $cfg =~ s/^(\s*(?:scrape|evaluation)_interval:) 15s/$1 1s/mg;
 $cfg =~ s/^(\s*scrape_timeout:) 10s/$1 1s/m;
 $cfg =~ s/^(\s*refresh_interval:) 1m/$1 1s/m;
+$cfg =~ s/^# (alerting:\n)# (  alertmanagers:\n)# (    - static_configs:\n)# (        - targets: \[)'127\.0\.0\.1:9093'/$1$2$3$4'127.0.0.1:$amport'/m
+  or die 'no commented alerting section in prometheus.yml';
 open($fh, '>', "$dir/prom/prometheus.yml") or die;
 print $fh $cfg;
 close $fh;
@@ -167,12 +208,62 @@ for my $line (@lines)
 	ok(!$not, $what);
 }
 
+# --- an alert travels to the receiver ----------------------------------------
+# A deadlock: PostgresDeadlocks has no "for", so Prometheus sends it to
+# Alertmanager, which routes the warning to the team's webhook.
+$primary->safe_psql('app', 'CREATE TABLE d1 (id int); CREATE TABLE d2 (id int); INSERT INTO d1 VALUES (1); INSERT INTO d2 VALUES (1);');
+{
+	my $a = $primary->background_psql('app', on_error_stop => 0);
+	my $b = $primary->background_psql('app', on_error_stop => 0);
+	$a->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d1 SET id = 2;");
+	$b->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d2 SET id = 2;");
+	$a->query_until(qr/^$/, "UPDATE d2 SET id = 3;\n");
+	$b->query("UPDATE d1 SET id = 3;");
+	$a->query("COMMIT;");
+	$b->query("ROLLBACK;");
+	$a->quit;
+	$b->quit;
+}
+
+# answer webhook calls until the deadlock alert arrives (at most 60 s)
+my ($hook_path, $hook_body) = ('', '');
+my $hook_deadline = time + 60;
+my $sel = IO::Select->new($hook);
+while (time < $hook_deadline && $hook_body !~ /PostgresDeadlocks/)
+{
+	next unless $sel->can_read(1);
+	my $c = $hook->accept or next;
+	$c->blocking(1);
+	my $req = '';
+	my $len;
+	while (sysread($c, my $chunk, 65536))
+	{
+		$req .= $chunk;
+		($len) = $req =~ /^Content-Length:\s*(\d+)/mi;
+		my $head_end = index($req, "\r\n\r\n");
+		last if defined $len && $head_end >= 0 && length($req) >= $head_end + 4 + $len;
+	}
+	print $c "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+	close $c;
+	($hook_path) = $req =~ m{^POST (\S+) }m;
+	$hook_body = substr($req, index($req, "\r\n\r\n") + 4);
+}
+my $notification = eval { decode_json($hook_body) } || {};
+my ($deadlock) = grep { $_->{labels}{alertname} eq 'PostgresDeadlocks' } @{ $notification->{alerts} || [] };
+ok($deadlock, 'a deadlock fires PostgresDeadlocks and Alertmanager delivers it')
+  or diag(PostgreSQL::Test::Utils::slurp_file("$dir/alertmanager.log"));
+is($hook_path, '/alerts/team', 'routed to the team (a warning)');
+is($deadlock->{labels}{datname}, 'app', 'with the database') if $deadlock;
+like($deadlock->{annotations}{runbook} // '', qr/log_lock_waits/, 'and its runbook hint') if $deadlock;
+
 # --- OpenMetrics: Prometheus negotiated it and kept the names ---------------
 my $scrape_ok = prom_query('pg_stat_database_xact_commit{datname="app"}');
 ok(scalar(@$scrape_ok) >= 1, 'counters keep their postgres_exporter names in Prometheus');
 
 $prom->signal('TERM');
 $prom->finish;
+$am->signal('TERM');
+$am->finish;
 check_log_clean($primary);
 check_log_clean($standby);
 done_testing();
