@@ -83,16 +83,7 @@ is(delta('pg_errors_total{severity="ERROR",sqlstate_class="23"}', sub { $node->p
 is(error_delta('57014', 'query_canceled', sub { $node->psql('postgres', "SET statement_timeout = '100ms'; SELECT pg_sleep(2)") }), 1,
 	'statement timeout counted once');
 is(error_delta('40P01', 'deadlock_detected', sub {
-	my $a = $node->background_psql('postgres', on_error_stop => 0);
-	my $b = $node->background_psql('postgres', on_error_stop => 0);
-	$a->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d1 SET id = 2;");
-	$b->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d2 SET id = 2;");
-	$a->query_until(qr/^$/, "UPDATE d2 SET id = 3;\n");
-	$b->query("UPDATE d1 SET id = 3;");
-	$a->query("COMMIT;");
-	$b->query("ROLLBACK;");
-	$a->quit;
-	$b->quit;
+	cause_deadlock($node, 'postgres');
 }), 1, 'deadlock counted once');
 
 # --- authentication ------------------------------------------------------------

@@ -212,18 +212,7 @@ for my $line (@lines)
 # A deadlock: PostgresDeadlocks has no "for", so Prometheus sends it to
 # Alertmanager, which routes the warning to the team's webhook.
 $primary->safe_psql('app', 'CREATE TABLE d1 (id int); CREATE TABLE d2 (id int); INSERT INTO d1 VALUES (1); INSERT INTO d2 VALUES (1);');
-{
-	my $a = $primary->background_psql('app', on_error_stop => 0);
-	my $b = $primary->background_psql('app', on_error_stop => 0);
-	$a->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d1 SET id = 2;");
-	$b->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d2 SET id = 2;");
-	$a->query_until(qr/^$/, "UPDATE d2 SET id = 3;\n");
-	$b->query("UPDATE d1 SET id = 3;");
-	$a->query("COMMIT;");
-	$b->query("ROLLBACK;");
-	$a->quit;
-	$b->quit;
-}
+cause_deadlock($primary, 'app');
 
 # answer webhook calls until the deadlock alert arrives (at most 60 s)
 my ($hook_path, $hook_body) = ('', '');

@@ -16,7 +16,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(new_prom_node wait_for_endpoint http_get http_raw
-  open_client read_response metrics_of check_log_clean worker_pid sample_of);
+  open_client read_response metrics_of check_log_clean worker_pid sample_of
+  cause_deadlock);
 
 # A node with pg_prom in shared_preload_libraries and the endpoint on a
 # free loopback port.  Extra configuration lines may follow.
@@ -125,6 +126,24 @@ sub check_log_clean
 	}
 	unlike($log, qr/terminated by signal/, $node->name . ': no process terminated by a signal');
 	unlike($log, qr/server process .* was terminated/, $node->name . ': no server process terminated');
+}
+
+# One deadlock in database $db between two sessions updating tables d1 and
+# d2 (one row each, created by the caller) in opposite order; the second
+# session is the victim.
+sub cause_deadlock
+{
+	my ($node, $db) = @_;
+	my $a = $node->background_psql($db, on_error_stop => 0);
+	my $b = $node->background_psql($db, on_error_stop => 0);
+	$a->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d1 SET id = 2;");
+	$b->query_safe("SET deadlock_timeout = '100ms'; BEGIN; UPDATE d2 SET id = 2;");
+	$a->query_until(qr/^$/, "UPDATE d2 SET id = 3;\n");
+	$b->query("UPDATE d1 SET id = 3;");
+	$a->query("COMMIT;");
+	$b->query("ROLLBACK;");
+	$a->quit;
+	$b->quit;
 }
 
 # The value of one series in a scrape (0 when absent).
