@@ -14,7 +14,7 @@ need_root() {
 install_packages() {
 	local pkgs=(make gcc postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libkrb5-dev libssl-dev zlib1g-dev openssl
 		libipc-run-perl curl prometheus python3-prometheus-client python3-yaml prometheus-alertmanager clang libclang-rt-14-dev
-		debhelper postgresql-server-dev-all dpkg-dev git)
+		debhelper postgresql-server-dev-all dpkg-dev build-essential git)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -30,6 +30,10 @@ stop_demo() {
 }
 
 need_root
+# the postgres user runs the commands below: start them from a directory
+# it can read (root's home is not), or every one says "could not change
+# directory"
+cd /
 if [ "${1:-}" = "stop" ]; then
 	stop_demo
 	rm -rf "$demo"
@@ -101,7 +105,8 @@ pg_prom is running.
   Metrics:     http://127.0.0.1:$metricsport/metrics   (curl it)
   Health:      http://127.0.0.1:$metricsport/health
   Prometheus:  http://127.0.0.1:$promport/graph?g0.expr=pg_stat_database_xact_commit
-  Alerts:      http://127.0.0.1:$promport/alerts   (monitoring/prometheus/alerts.yml)
+  Alerts:      http://127.0.0.1:$promport/classic/alerts   (monitoring/prometheus/alerts.yml)
+  Targets:     http://127.0.0.1:$promport/classic/targets
   Dashboard:   import monitoring/grafana/dashboards/pg_prom.json into Grafana,
                with a Prometheus datasource at http://127.0.0.1:$promport
   SQL:         runuser -u postgres -- psql -h $demo -p $pgport -c 'SELECT pg_prom_metrics()'
