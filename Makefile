@@ -4,45 +4,47 @@ EXTENSION = pg_prom
 MODULE_big = pg_prom
 OBJS = \
 	pg_prom.o \
-	src/appmetrics.o \
-	src/auth.o \
-	src/collectors/collectors.o \
-	src/collectors/connections.o \
-	src/collectors/database.o \
-	src/collectors/errors.o \
-	src/collectors/replication.o \
-	src/collectors/roles.o \
-	src/collectors/stat_progress_vacuum.o \
-	src/collectors/statements.o \
-	src/collectors/stat_user_tables.o \
-	src/collectors/wal.o \
-	src/custom.o \
-	src/collectors/locks.o \
-	src/collectors/opt_in.o \
-	src/collectors/self.o \
-	src/collectors/settings.o \
-	src/collectors/stat_activity.o \
-	src/collectors/stat_archiver.o \
-	src/collectors/stat_bgwriter.o \
-	src/collectors/stat_database.o \
-	src/collectors/static.o \
-	src/expo.o \
-	src/hooks.o \
-	src/http.o \
-	src/listen.o \
-	src/openmetrics.o \
-	src/query.o \
-	src/render.o \
-	src/respond.o \
+	src/guc.o \
 	src/shmem.o \
-	src/tables.o \
-	src/tls.o \
 	src/txn.o \
-	src/worker.o
+	src/backend/appmetrics.o \
+	src/backend/hooks.o \
+	src/server/auth.o \
+	src/server/endpoint.o \
+	src/server/http.o \
+	src/server/listen.o \
+	src/server/respond.o \
+	src/server/tls.o \
+	src/scrape/custom.o \
+	src/scrape/expo.o \
+	src/scrape/openmetrics.o \
+	src/scrape/query.o \
+	src/scrape/render.o \
+	src/scrape/tables.o \
+	src/scrape/collectors/collectors.o \
+	src/scrape/collectors/connections.o \
+	src/scrape/collectors/database.o \
+	src/scrape/collectors/errors.o \
+	src/scrape/collectors/locks.o \
+	src/scrape/collectors/opt_in.o \
+	src/scrape/collectors/replication.o \
+	src/scrape/collectors/roles.o \
+	src/scrape/collectors/self.o \
+	src/scrape/collectors/settings.o \
+	src/scrape/collectors/stat_activity.o \
+	src/scrape/collectors/stat_archiver.o \
+	src/scrape/collectors/stat_bgwriter.o \
+	src/scrape/collectors/stat_database.o \
+	src/scrape/collectors/stat_progress_vacuum.o \
+	src/scrape/collectors/stat_user_tables.o \
+	src/scrape/collectors/statements.o \
+	src/scrape/collectors/static.o \
+	src/scrape/collectors/wal.o
 DATA = pg_prom--1.0.sql
 PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
 
 SHLIB_LINK = -lssl -lcrypto -lz
+PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Werror=implicit-function-declaration
 
 REGRESS = metrics privileges settings dropin hooks app_metrics custom_queries
@@ -56,12 +58,12 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: rebuild everything when a header
 # changes (struct layouts are shared between files).
-$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/collectors/*.h)
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h $(srcdir)/src/scrape/collectors/*.h)
 
 # Out-of-tree builds (Debian's pg_buildext builds in build-<version>/)
 # need the object directories.
 ifneq ($(srcdir),.)
-$(shell mkdir -p src/collectors)
+$(shell mkdir -p src/server src/scrape/collectors src/backend)
 endif
 
 # Fuzzing the HTTP request parser with libFuzzer under ASan and UBSan:
@@ -70,9 +72,9 @@ endif
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 
-fuzz/http_fuzz: fuzz/http_fuzz.c src/http.c src/http.h
+fuzz/http_fuzz: fuzz/http_fuzz.c src/server/http.c src/server/http.h
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		fuzz/http_fuzz.c src/http.c -o $@
+		-Isrc fuzz/http_fuzz.c src/server/http.c -o $@
 
 fuzz: fuzz/http_fuzz
 	rm -rf fuzz/work && mkdir -p fuzz/work && cp fuzz/corpus/http/* fuzz/work/

@@ -5,6 +5,7 @@ FROM pg_settings WHERE name LIKE 'pg_prom.%' ORDER BY name;
 
 ALTER SYSTEM SET pg_prom.metrics_path = 'metrics';
 ALTER SYSTEM SET pg_prom.metrics_path = '/health';
+ALTER SYSTEM SET pg_prom.metrics_path = '/ready';
 ALTER SYSTEM SET pg_prom.metrics_path = '/a b';
 ALTER SYSTEM SET pg_prom.metrics_path = '/prom/metrics';
 ALTER SYSTEM RESET pg_prom.metrics_path;

@@ -18,8 +18,8 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
-#include "appmetrics.h"
-#include "hooks.h"
+#include "backend/appmetrics.h"
+#include "backend/hooks.h"
 #include "shmem.h"
 
 PgPromShared *pgprom_shared = NULL;

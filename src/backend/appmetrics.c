@@ -1,0 +1,1051 @@
+/*-------------------------------------------------------------------------
+ *
+ * appmetrics.c
+ *		Application metrics recorded from SQL: counters, gauges and
+ *		histograms in shared memory.
+ *
+ * pg_prom_counter_inc('shop_orders_total', 'region', 'eu') and its kin
+ * update a series (a metric name plus label pairs) in a shared hash table
+ * sized at start by pg_prom.max_app_series.  The app_metrics collector
+ * exports every series with the other families.
+ *
+ * Concurrency: one LWLock guards the tables' shape.  An update finds its
+ * series under the lock in shared mode and changes the value with atomic
+ * operations, so sessions updating at the same time never lose an update;
+ * only creating a series or a family, and dropping one, take the lock in
+ * exclusive mode.  Updates are not transactional, like sequences: they
+ * happen when the function runs and a rollback does not undo them (a
+ * counter of attempts must count the attempts that failed, and shared
+ * memory cannot be part of a transaction).  Values live as long as the
+ * server: a worker restart keeps them, a server restart starts from zero.
+ *
+ * Every bad input is an ERROR with an error code before anything changes:
+ * invalid names, odd label lists, a type clash, a full table.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/timestamp.h"
+
+#include "backend/appmetrics.h"
+#include "guc.h"
+#include "scrape/render.h"
+#include "shmem.h"
+
+#define APP_NAME_MAX 128		/* metric name, with its NUL */
+#define APP_LABELS_MAX 256		/* "name\0value\0" pairs, serialized */
+#define APP_MAX_LABEL_PAIRS 8
+#define APP_MAX_BOUNDS 20		/* histogram upper bounds besides +Inf */
+#define APP_HELP_MAX 256
+
+typedef enum AppType
+{
+	APP_COUNTER,
+	APP_GAUGE,
+	APP_HISTOGRAM
+} AppType;
+
+static const char *const app_type_names[] = {"counter", "gauge", "histogram"};
+
+/* The client libraries' default buckets, in seconds. */
+static const double default_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+/*
+ * Hash key of a series.  Only the name (to its NUL) and the first
+ * labels_len bytes of labels count: series_hash and series_match read no
+ * further, so a key need not be zero-filled.
+ */
+typedef struct AppSeriesKey
+{
+	char		name[APP_NAME_MAX];
+	uint16		labels_len;
+	char		labels[APP_LABELS_MAX];
+} AppSeriesKey;
+
+typedef struct AppSeries
+{
+	AppSeriesKey key;
+	AppType		type;
+	pg_atomic_uint64 value;		/* double bits: the value, or a histogram's sum */
+	pg_atomic_uint64 buckets[APP_MAX_BOUNDS + 1];	/* per bucket, the last +Inf */
+} AppSeries;
+
+typedef struct AppFamily
+{
+	char		name[APP_NAME_MAX]; /* hash key */
+	AppType		type;
+	int			nseries;
+	int			nbounds;
+	double		bounds[APP_MAX_BOUNDS];
+	char		help[APP_HELP_MAX];
+} AppFamily;
+
+typedef struct AppMetricsShared
+{
+	LWLock	   *lock;
+	int			nseries;		/* under the lock */
+	int			nfamilies;
+} AppMetricsShared;
+
+
+static AppMetricsShared *app_shared = NULL;
+static HTAB *app_series = NULL;
+static HTAB *app_families = NULL;
+
+/* Timestamp of the last log line about a family refused at export. */
+static TimestampTz last_clash_log = 0;
+
+static void
+check_available(void)
+{
+	if (app_shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("application metrics are not available"),
+				 errdetail(pgprom_shared == NULL ?
+						   "pg_prom is not loaded through shared_preload_libraries." :
+						   "pg_prom.max_app_series is 0."),
+				 errhint("Set shared_preload_libraries = 'pg_prom' and pg_prom.max_app_series > 0, then restart the server.")));
+}
+
+/* Hash and match of series keys over the bytes that are used. */
+static uint32
+series_hash(const void *key, Size keysize)
+{
+	const AppSeriesKey *k = key;
+
+	return hash_combine(hash_bytes((const unsigned char *) k->name, strlen(k->name)),
+						hash_bytes((const unsigned char *) k->labels, k->labels_len));
+}
+
+static int
+series_match(const void *key1, const void *key2, Size keysize)
+{
+	const AppSeriesKey *a = key1;
+	const AppSeriesKey *b = key2;
+
+	if (a->labels_len != b->labels_len || strcmp(a->name, b->name) != 0)
+		return 1;
+	return memcmp(a->labels, b->labels, a->labels_len);
+}
+
+Size
+pgprom_app_metrics_shmem_size(void)
+{
+	Size		size;
+
+	if (pgprom_max_app_series <= 0)
+		return 0;
+	size = MAXALIGN(sizeof(AppMetricsShared));
+	size = add_size(size, hash_estimate_size(pgprom_max_app_series, sizeof(AppSeries)));
+	size = add_size(size, hash_estimate_size(pgprom_max_app_series, sizeof(AppFamily)));
+	return size;
+}
+
+void
+pgprom_app_metrics_shmem_request(void)
+{
+	if (pgprom_max_app_series <= 0)
+		return;
+	RequestAddinShmemSpace(pgprom_app_metrics_shmem_size());
+	RequestNamedLWLockTranche("pg_prom app metrics", 1);
+}
+
+/* Called under AddinShmemInitLock. */
+void
+pgprom_app_metrics_shmem_init(void)
+{
+	HASHCTL		info;
+	bool		found;
+
+	if (pgprom_max_app_series <= 0)
+		return;
+	app_shared = ShmemInitStruct("pg_prom app metrics", sizeof(AppMetricsShared), &found);
+	if (!found)
+	{
+		app_shared->lock = &(GetNamedLWLockTranche("pg_prom app metrics"))->lock;
+		app_shared->nseries = 0;
+		app_shared->nfamilies = 0;
+	}
+	info.keysize = sizeof(AppSeriesKey);
+	info.entrysize = sizeof(AppSeries);
+	info.hash = series_hash;
+	info.match = series_match;
+	app_series = ShmemInitHash("pg_prom app series", pgprom_max_app_series,
+							   pgprom_max_app_series, &info,
+							   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE);
+	info.keysize = APP_NAME_MAX;
+	info.entrysize = sizeof(AppFamily);
+	app_families = ShmemInitHash("pg_prom app families", pgprom_max_app_series,
+								 pgprom_max_app_series, &info,
+								 HASH_ELEM | HASH_STRINGS);
+}
+
+/* ---------- input checks ---------- */
+
+static void
+check_metric_name(const char *name)
+{
+	if (strlen(name) >= APP_NAME_MAX || !expo_valid_metric_name(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid metric name \"%s\"", name),
+				 errdetail("A metric name is 1 to %d characters from [a-zA-Z0-9_:], not starting with a digit.",
+						   APP_NAME_MAX - 1),
+				 errhint("Prefix it with your application's name and end counters in _total, for example \"shop_orders_total\".")));
+}
+
+/*
+ * Name and labels as one zero-filled key, label names sorted; lnames and
+ * lvalues may be reordered.
+ */
+static void
+key_from_labels(const char *name, int npairs, const char **lnames,
+				const char **lvalues, AppType type, AppSeriesKey *key)
+{
+	int			i;
+	int			j;
+	int			off = 0;
+
+	check_metric_name(name);
+	if (npairs > APP_MAX_LABEL_PAIRS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many labels for metric \"%s\"", name),
+				 errdetail("At most %d labels are allowed; %d were given.",
+						   APP_MAX_LABEL_PAIRS, npairs)));
+	strlcpy(key->name, name, APP_NAME_MAX);
+
+	for (i = 0; i < npairs; i++)
+	{
+		if (!expo_valid_label_name(lnames[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("invalid label name \"%s\"", lnames[i]),
+					 errdetail("A label name is made of [a-zA-Z0-9_], does not start with a digit and does not start with \"__\".")));
+		if (type == APP_HISTOGRAM && strcmp(lnames[i], "le") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("label name \"le\" is reserved for histogram buckets")));
+	}
+	/* sort by label name (insertion sort: at most 8) and refuse repeats */
+	for (i = 1; i < npairs; i++)
+	{
+		const char *kn = lnames[i];
+		const char *kv = lvalues[i];
+
+		for (j = i - 1; j >= 0 && strcmp(lnames[j], kn) > 0; j--)
+		{
+			lnames[j + 1] = lnames[j];
+			lvalues[j + 1] = lvalues[j];
+		}
+		lnames[j + 1] = kn;
+		lvalues[j + 1] = kv;
+	}
+	for (i = 1; i < npairs; i++)
+		if (strcmp(lnames[i - 1], lnames[i]) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("label \"%s\" is given twice", lnames[i])));
+	for (i = 0; i < npairs; i++)
+	{
+		int			ln = strlen(lnames[i]) + 1;
+		int			vn = strlen(lvalues[i]) + 1;
+
+		if (off + ln + vn > APP_LABELS_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("labels of metric \"%s\" are too long", name),
+					 errdetail("Label names and values together are limited to %d bytes.",
+							   APP_LABELS_MAX - 2 * APP_MAX_LABEL_PAIRS)));
+		memcpy(key->labels + off, lnames[i], ln);
+		off += ln;
+		memcpy(key->labels + off, lvalues[i], vn);
+		off += vn;
+	}
+	key->labels_len = off;
+}
+
+/* The key of a name and a text[] of label name, value pairs. */
+static void
+build_key(const char *name, ArrayType *pairs, AppType type, AppSeriesKey *key)
+{
+	Datum	   *elems = NULL;
+	bool	   *nulls = NULL;
+	int			n = 0;
+	const char *lnames[APP_MAX_LABEL_PAIRS];
+	const char *lvalues[APP_MAX_LABEL_PAIRS];
+	int			npairs;
+	int			i;
+
+	if (pairs != NULL)
+	{
+		if (ARR_NDIM(pairs) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("labels must be a one-dimensional array of name, value pairs")));
+		deconstruct_array(pairs, TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+	}
+	if (n % 2 != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("labels must come in name, value pairs"),
+				 errdetail("The label \"%s\" has no value.",
+						   nulls[n - 1] ? "(null)" : TextDatumGetCString(elems[n - 1])),
+				 errhint("For example: pg_prom_counter_inc('shop_orders_total', 'region', 'eu').")));
+	npairs = n / 2;
+	if (npairs > APP_MAX_LABEL_PAIRS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many labels for metric \"%s\"", name),
+				 errdetail("At most %d labels are allowed; %d were given.",
+						   APP_MAX_LABEL_PAIRS, npairs)));
+	for (i = 0; i < npairs; i++)
+	{
+		if (nulls[2 * i] || nulls[2 * i + 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("label names and values must not be null"),
+					 errhint("Use an empty string, or coalesce(), for a missing value.")));
+		lnames[i] = TextDatumGetCString(elems[2 * i]);
+		lvalues[i] = TextDatumGetCString(elems[2 * i + 1]);
+	}
+	key_from_labels(name, npairs, lnames, lvalues, type, key);
+}
+
+static AppType
+parse_type(const char *s)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(app_type_names); i++)
+		if (strcmp(s, app_type_names[i]) == 0)
+			return (AppType) i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid metric type \"%s\"", s),
+			 errhint("The types are counter, gauge and histogram.")));
+	return APP_GAUGE;			/* not reached */
+}
+
+/* ---------- the shared tables ---------- */
+
+static void
+type_clash(const char *name, AppType have, AppType want)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+			 errmsg("metric \"%s\" is a %s, not a %s", name,
+					app_type_names[have], app_type_names[want]),
+			 errhint("Use another name, or drop it first with pg_prom_metric_drop('%s').", name)));
+}
+
+static void
+capacity_error(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("no room for another application metric series (\"%s\")", name),
+			 errdetail("All %d series of pg_prom.max_app_series are in use.",
+					   pgprom_max_app_series),
+			 errhint("Raise pg_prom.max_app_series (needs a restart), drop unused metrics with pg_prom_metric_drop(), or use fewer label values.")));
+}
+
+/*
+ * Create the family if needed; the caller holds the lock exclusively.
+ * Returns NULL, with *clash set, on a type clash; NULL with no clash when
+ * the table is full.
+ */
+static AppFamily *
+family_enter(const char *name, AppType type, bool *clash)
+{
+	AppFamily  *f;
+	bool		found;
+
+	*clash = false;
+	f = hash_search(app_families, name, HASH_FIND, NULL);
+	if (f != NULL)
+	{
+		*clash = (f->type != type);
+		return *clash ? NULL : f;
+	}
+	if (app_shared->nfamilies >= pgprom_max_app_series)
+		return NULL;
+	f = hash_search(app_families, name, HASH_ENTER_NULL, &found);
+	if (f == NULL)
+		return NULL;
+	app_shared->nfamilies++;
+	f->type = type;
+	f->nseries = 0;
+	snprintf(f->help, sizeof(f->help), "Application %s set from SQL.", app_type_names[type]);
+	if (type == APP_HISTOGRAM)
+	{
+		f->nbounds = lengthof(default_bounds);
+		memcpy(f->bounds, default_bounds, sizeof(default_bounds));
+	}
+	else
+		f->nbounds = 0;
+	return f;
+}
+
+/*
+ * family_enter, raising the type clash or capacity error; the caller holds
+ * the lock exclusively, and on error it is released first.
+ */
+static AppFamily *
+family_enter_or_error(const char *name, AppType type)
+{
+	bool		clash;
+	AppFamily  *f = family_enter(name, type, &clash);
+
+	if (f == NULL)
+	{
+		AppFamily  *other = hash_search(app_families, name, HASH_FIND, NULL);
+		AppType		have = other ? other->type : type;
+
+		LWLockRelease(app_shared->lock);
+		if (clash)
+			type_clash(name, have, type);
+		capacity_error(name);
+	}
+	return f;
+}
+
+static void
+atomic_add_double(pg_atomic_uint64 *v, double d)
+{
+	uint64		old = pg_atomic_read_u64(v);
+
+	for (;;)
+	{
+		double		cur;
+		double		next;
+		uint64		bits;
+
+		memcpy(&cur, &old, sizeof(double));
+		next = cur + d;
+		memcpy(&bits, &next, sizeof(double));
+		if (pg_atomic_compare_exchange_u64(v, &old, bits))
+			return;
+	}
+}
+
+typedef enum AppOp
+{
+	APP_OP_ADD,
+	APP_OP_SET,
+	APP_OP_OBSERVE
+} AppOp;
+
+/* Apply an update to a series; the caller holds the lock (any mode). */
+static void
+apply(AppSeries *s, const AppFamily *f, AppOp op, double value)
+{
+	switch (op)
+	{
+		case APP_OP_ADD:
+			atomic_add_double(&s->value, value);
+			break;
+		case APP_OP_SET:
+			{
+				uint64		bits;
+
+				memcpy(&bits, &value, sizeof(double));
+				pg_atomic_write_u64(&s->value, bits);
+			}
+			break;
+		case APP_OP_OBSERVE:
+			{
+				int			b = 0;
+
+				if (f == NULL)	/* a histogram series always has its family */
+					return;
+				while (b < f->nbounds && value > f->bounds[b])
+					b++;
+				pg_atomic_fetch_add_u64(&s->buckets[b], 1);
+				atomic_add_double(&s->value, value);
+			}
+			break;
+	}
+}
+
+/*
+ * Find or create the series and apply the update.  Errors are raised only
+ * after the lock is released.
+ */
+static void
+update_series(AppSeriesKey *key, AppType type, AppOp op, double value)
+{
+	AppSeries  *s;
+	AppFamily  *f;
+	bool		found;
+
+	check_available();
+
+	LWLockAcquire(app_shared->lock, LW_SHARED);
+	s = hash_search(app_series, key, HASH_FIND, NULL);
+	if (s != NULL && s->type == type)
+	{
+		f = (type == APP_HISTOGRAM) ?
+			hash_search(app_families, key->name, HASH_FIND, NULL) : NULL;
+		apply(s, f, op, value);
+		LWLockRelease(app_shared->lock);
+		return;
+	}
+	LWLockRelease(app_shared->lock);
+
+	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
+	f = family_enter_or_error(key->name, type);
+	s = hash_search(app_series, key, HASH_FIND, NULL);
+	if (s == NULL)
+	{
+		if (app_shared->nseries >= pgprom_max_app_series ||
+			(s = hash_search(app_series, key, HASH_ENTER_NULL, &found)) == NULL)
+		{
+			/* an empty family created just now is not kept */
+			if (f->nseries == 0)
+			{
+				hash_search(app_families, key->name, HASH_REMOVE, NULL);
+				app_shared->nfamilies--;
+			}
+			LWLockRelease(app_shared->lock);
+			capacity_error(key->name);
+		}
+		else
+		{
+			int			i;
+
+			s->type = type;
+			pg_atomic_init_u64(&s->value, 0);	/* 0.0 has all bits zero */
+			for (i = 0; i <= APP_MAX_BOUNDS; i++)
+				pg_atomic_init_u64(&s->buckets[i], 0);
+			app_shared->nseries++;
+			f->nseries++;
+		}
+	}
+	apply(s, f, op, value);
+	LWLockRelease(app_shared->lock);
+}
+
+static char *
+required_text(FunctionCallInfo fcinfo, int arg, const char *what)
+{
+	if (PG_ARGISNULL(arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", what)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(arg));
+}
+
+static double
+required_value(FunctionCallInfo fcinfo, int arg, AppType type)
+{
+	double		v;
+
+	if (PG_ARGISNULL(arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the value must not be null")));
+	v = PG_GETARG_FLOAT8(arg);
+	if (type != APP_GAUGE && (isnan(v) || isinf(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a %s cannot take %s", app_type_names[type],
+						isnan(v) ? "NaN" : "an infinite value")));
+	return v;
+}
+
+/* Common body: name in arg 0, value in arg value_arg (or 1), labels last. */
+static void
+record(FunctionCallInfo fcinfo, AppType type, AppOp op, int value_arg)
+{
+	AppSeriesKey key;
+	char	   *name = required_text(fcinfo, 0, "the metric name");
+	int			labels_arg = value_arg < 0 ? 1 : value_arg + 1;
+	double		value = value_arg < 0 ? 1.0 : required_value(fcinfo, value_arg, type);
+	ArrayType  *pairs = PG_ARGISNULL(labels_arg) ? NULL : PG_GETARG_ARRAYTYPE_P(labels_arg);
+
+	if (type == APP_COUNTER && value < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("counter \"%s\" cannot decrease", name),
+				 errdetail("%g was given.", value),
+				 errhint("Use a gauge for a value that goes up and down.")));
+	build_key(name, pairs, type, &key);
+	update_series(&key, type, op, value);
+}
+
+PG_FUNCTION_INFO_V1(pg_prom_counter_inc);
+PG_FUNCTION_INFO_V1(pg_prom_counter_add);
+PG_FUNCTION_INFO_V1(pg_prom_gauge_set);
+PG_FUNCTION_INFO_V1(pg_prom_gauge_add);
+PG_FUNCTION_INFO_V1(pg_prom_histogram_observe);
+PG_FUNCTION_INFO_V1(pg_prom_metric_define);
+PG_FUNCTION_INFO_V1(pg_prom_metric_drop);
+PG_FUNCTION_INFO_V1(pg_prom_app_metrics);
+PG_FUNCTION_INFO_V1(pg_prom_count_rows);
+
+/* pg_prom_counter_inc(name, VARIADIC labels) */
+Datum
+pg_prom_counter_inc(PG_FUNCTION_ARGS)
+{
+	record(fcinfo, APP_COUNTER, APP_OP_ADD, -1);
+	PG_RETURN_VOID();
+}
+
+/* pg_prom_counter_add(name, value, VARIADIC labels) */
+Datum
+pg_prom_counter_add(PG_FUNCTION_ARGS)
+{
+	record(fcinfo, APP_COUNTER, APP_OP_ADD, 1);
+	PG_RETURN_VOID();
+}
+
+Datum
+pg_prom_gauge_set(PG_FUNCTION_ARGS)
+{
+	record(fcinfo, APP_GAUGE, APP_OP_SET, 1);
+	PG_RETURN_VOID();
+}
+
+Datum
+pg_prom_gauge_add(PG_FUNCTION_ARGS)
+{
+	record(fcinfo, APP_GAUGE, APP_OP_ADD, 1);
+	PG_RETURN_VOID();
+}
+
+Datum
+pg_prom_histogram_observe(PG_FUNCTION_ARGS)
+{
+	record(fcinfo, APP_HISTOGRAM, APP_OP_OBSERVE, 1);
+	PG_RETURN_VOID();
+}
+
+/*
+ * pg_prom_count_rows() - a row trigger that adds 1 to a counter per row,
+ * without a PL/pgSQL function around it:
+ *
+ *	CREATE TRIGGER ... AFTER INSERT ON orders FOR EACH ROW
+ *		EXECUTE FUNCTION pg_prom_count_rows('shop_orders_total', 'region');
+ *
+ * The first argument is the counter, the others are columns whose values
+ * label it (under the column's name).  INSERT and UPDATE count the new row,
+ * DELETE the old one.  Errors are the functions' errors, so a trigger on a
+ * full table fails the statement rather than losing the count.
+ */
+Datum
+pg_prom_count_rows(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+	Trigger    *tg;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	const char *lnames[APP_MAX_LABEL_PAIRS];
+	const char *lvalues[APP_MAX_LABEL_PAIRS];
+	AppSeriesKey key;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pg_prom_count_rows() must be called as a trigger")));
+	td = (TriggerData *) fcinfo->context;
+	tg = td->tg_trigger;
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pg_prom_count_rows() must be a FOR EACH ROW trigger"),
+				 errhint("Trigger \"%s\" counts rows; declare it FOR EACH ROW.", tg->tgname)));
+	if (tg->tgnargs < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("trigger \"%s\" gives pg_prom_count_rows() no counter name", tg->tgname),
+				 errhint("For example: EXECUTE FUNCTION pg_prom_count_rows('shop_orders_total', 'region').")));
+	if (tg->tgnargs - 1 > APP_MAX_LABEL_PAIRS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("trigger \"%s\" labels its counter with too many columns", tg->tgname),
+				 errdetail("At most %d labels are allowed.", APP_MAX_LABEL_PAIRS)));
+
+	tuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+	for (i = 1; i < tg->tgnargs; i++)
+	{
+		int			col = SPI_fnumber(desc, tg->tgargs[i]);
+		char	   *value;
+
+		if (col <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("trigger \"%s\" labels its counter with column \"%s\", which table \"%s\" does not have",
+							tg->tgname, tg->tgargs[i], RelationGetRelationName(td->tg_relation))));
+		value = SPI_getvalue(tuple, desc, col);
+		lnames[i - 1] = tg->tgargs[i];
+		lvalues[i - 1] = value ? value : "";
+	}
+	key_from_labels(tg->tgargs[0], tg->tgnargs - 1, lnames, lvalues, APP_COUNTER, &key);
+	update_series(&key, APP_COUNTER, APP_OP_ADD, 1.0);
+
+	/* a BEFORE trigger hands the row on; an AFTER trigger's result is ignored */
+	return PointerGetDatum(tuple);
+}
+
+/*
+ * pg_prom_metric_define(name, metric_type, help, buckets) - declare a
+ * family with its HELP text and, for a histogram, its bucket bounds.
+ * Defining it again updates the help; the type and buckets cannot change
+ * while it exists.
+ */
+Datum
+pg_prom_metric_define(PG_FUNCTION_ARGS)
+{
+	char	   *name = required_text(fcinfo, 0, "the metric name");
+	AppType		type = parse_type(required_text(fcinfo, 1, "the metric type"));
+	char	   *help = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	double		bounds[APP_MAX_BOUNDS];
+	int			nbounds = 0;
+	AppFamily  *f;
+	int			i;
+
+	check_metric_name(name);
+	if (help != NULL && strlen(help) >= APP_HELP_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("help text of metric \"%s\" is too long", name),
+				 errdetail("At most %d bytes are allowed.", APP_HELP_MAX - 1)));
+
+	if (!PG_ARGISNULL(3))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(3);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		if (type != APP_HISTOGRAM)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("only a histogram has buckets")));
+		if (ARR_NDIM(arr) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("buckets must be a one-dimensional array")));
+		deconstruct_array(arr, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+						  TYPALIGN_DOUBLE, &elems, &nulls, &n);
+		if (n < 1 || n > APP_MAX_BOUNDS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a histogram needs 1 to %d bucket bounds; %d were given",
+							APP_MAX_BOUNDS, n),
+					 errhint("The +Inf bucket is always added; do not list it.")));
+		for (i = 0; i < n; i++)
+		{
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("bucket bounds must not be null")));
+			bounds[i] = DatumGetFloat8(elems[i]);
+			if (isnan(bounds[i]) || isinf(bounds[i]) ||
+				(i > 0 && bounds[i] <= bounds[i - 1]))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("bucket bounds must be finite and strictly increasing"),
+						 errhint("For example: ARRAY[0.01, 0.1, 1, 10].")));
+		}
+		nbounds = n;
+	}
+
+	check_available();
+	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
+	f = family_enter_or_error(name, type);
+	if (nbounds > 0 &&
+		(f->nbounds != nbounds || memcmp(f->bounds, bounds, nbounds * sizeof(double)) != 0))
+	{
+		if (f->nseries > 0)
+		{
+			LWLockRelease(app_shared->lock);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("histogram \"%s\" already has other buckets", name),
+					 errhint("Drop it first with pg_prom_metric_drop('%s'); its values are lost.", name)));
+		}
+		f->nbounds = nbounds;
+		memcpy(f->bounds, bounds, nbounds * sizeof(double));
+	}
+	if (help != NULL)
+		strlcpy(f->help, help, sizeof(f->help));
+	LWLockRelease(app_shared->lock);
+	PG_RETURN_VOID();
+}
+
+/* pg_prom_metric_drop(name) - forget a family and its series. */
+Datum
+pg_prom_metric_drop(PG_FUNCTION_ARGS)
+{
+	char	   *name = required_text(fcinfo, 0, "the metric name");
+	HASH_SEQ_STATUS seq;
+	AppSeries  *s;
+	int64		removed = 0;
+	bool		found;
+
+	check_metric_name(name);
+	check_available();
+	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
+	hash_search(app_families, name, HASH_REMOVE, &found);
+	if (found)
+	{
+		app_shared->nfamilies--;
+		hash_seq_init(&seq, app_series);
+		while ((s = hash_seq_search(&seq)) != NULL)
+		{
+			if (strcmp(s->key.name, name) == 0)
+			{
+				hash_search(app_series, &s->key, HASH_REMOVE, NULL);
+				app_shared->nseries--;
+				removed++;
+			}
+		}
+	}
+	LWLockRelease(app_shared->lock);
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("application metric \"%s\" does not exist", name)));
+	PG_RETURN_INT64(removed);
+}
+
+/* ---------- reading ---------- */
+
+/* A copy of one series, taken under the lock. */
+typedef struct SeriesCopy
+{
+	AppSeriesKey key;
+	AppType		type;
+	double		value;
+	uint64		buckets[APP_MAX_BOUNDS + 1];
+} SeriesCopy;
+
+static int
+compare_series(const void *a, const void *b)
+{
+	const SeriesCopy *x = a;
+	const SeriesCopy *y = b;
+	int			c = strcmp(x->key.name, y->key.name);
+
+	if (c != 0)
+		return c;
+	if (x->key.labels_len != y->key.labels_len)
+		return x->key.labels_len < y->key.labels_len ? -1 : 1;
+	return memcmp(x->key.labels, y->key.labels, x->key.labels_len);
+}
+
+static int
+compare_families(const void *a, const void *b)
+{
+	return strcmp(((const AppFamily *) a)->name, ((const AppFamily *) b)->name);
+}
+
+/* Copies of every family and series, each sorted by name. */
+static void
+snapshot(AppFamily **families, int *nfamilies, SeriesCopy **series, int *nseries)
+{
+	HASH_SEQ_STATUS seq;
+	AppFamily  *f;
+	AppSeries  *s;
+	int			nf = 0;
+	int			ns = 0;
+	int			i;
+
+	LWLockAcquire(app_shared->lock, LW_SHARED);
+	*families = palloc(sizeof(AppFamily) * Max(app_shared->nfamilies, 1));
+	*series = palloc(sizeof(SeriesCopy) * Max(app_shared->nseries, 1));
+	hash_seq_init(&seq, app_families);
+	while ((f = hash_seq_search(&seq)) != NULL)
+		(*families)[nf++] = *f;
+	hash_seq_init(&seq, app_series);
+	while ((s = hash_seq_search(&seq)) != NULL)
+	{
+		SeriesCopy *c = &(*series)[ns++];
+		uint64		bits = pg_atomic_read_u64(&s->value);
+
+		c->key = s->key;
+		c->type = s->type;
+		memcpy(&c->value, &bits, sizeof(double));
+		for (i = 0; i <= APP_MAX_BOUNDS; i++)
+			c->buckets[i] = pg_atomic_read_u64(&s->buckets[i]);
+	}
+	LWLockRelease(app_shared->lock);
+	qsort(*families, nf, sizeof(AppFamily), compare_families);
+	qsort(*series, ns, sizeof(SeriesCopy), compare_series);
+	*nfamilies = nf;
+	*nseries = ns;
+}
+
+/* Split a serialized label set into name and value arrays. */
+static int
+split_labels(const AppSeriesKey *key, const char **names, const char **values)
+{
+	int			n = 0;
+	int			off = 0;
+
+	while (off < key->labels_len && n < APP_MAX_LABEL_PAIRS)
+	{
+		names[n] = key->labels + off;
+		off += strlen(names[n]) + 1;
+		values[n] = key->labels + off;
+		off += strlen(values[n]) + 1;
+		n++;
+	}
+	return n;
+}
+
+void
+pgprom_collect_app_metrics(PromWriter *w)
+{
+	AppFamily  *families;
+	SeriesCopy *series;
+	int			nfamilies;
+	int			nseries;
+	int			fi;
+	int			si = 0;
+	int			refused = 0;
+	static const PromType prom_types[] = {PROM_COUNTER, PROM_GAUGE, PROM_HISTOGRAM};
+
+	if (app_shared == NULL)
+		return;
+	snapshot(&families, &nfamilies, &series, &nseries);
+
+	/* how full the table is, to alert before the capacity error */
+	if (expo_family(w, "pg_prom_app_metric_series",
+					"Application metric series in use (pg_prom_counter_inc() and its kin).",
+					PROM_GAUGE))
+		expo_value(w, nseries);
+	if (expo_family(w, "pg_prom_app_metric_series_limit",
+					"Application metric series shared memory can hold (pg_prom.max_app_series).",
+					PROM_GAUGE))
+		expo_value(w, pgprom_max_app_series);
+
+	for (fi = 0; fi < nfamilies; fi++)
+	{
+		AppFamily  *f = &families[fi];
+		bool		open;
+
+		while (si < nseries && strcmp(series[si].key.name, f->name) < 0)
+			si++;
+		open = expo_family(w, f->name, f->help, prom_types[f->type]);
+		if (!open)
+			refused++;
+		for (; si < nseries && strcmp(series[si].key.name, f->name) == 0; si++)
+		{
+			const char *names[APP_MAX_LABEL_PAIRS];
+			const char *values[APP_MAX_LABEL_PAIRS];
+			int			n;
+
+			if (!open || series[si].type != f->type)
+				continue;
+			n = split_labels(&series[si].key, names, values);
+			if (f->type == APP_HISTOGRAM)
+				expo_histogram(w, n, names, values, f->bounds, f->nbounds,
+							   series[si].buckets, series[si].value);
+			else
+				expo_sample(w, NULL, n, names, values, series[si].value);
+		}
+	}
+
+	/* a name another collector already wrote: say so, now and then */
+	if (refused > 0)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		pgprom_note_left_out(refused);
+		if (last_clash_log == 0 ||
+			TimestampDifferenceExceeds(last_clash_log, now, 60 * 1000))
+		{
+			last_clash_log = now;
+			ereport(LOG,
+					(errmsg("pg_prom: %d application metric families were left out of the scrape", refused),
+					 errdetail("Their names are used by other metrics of the scrape."),
+					 errhint("Use names with your application's prefix; see pg_prom_app_metrics().")));
+		}
+	}
+}
+
+/*
+ * pg_prom_app_metrics() - every series: name, type, labels (as in the
+ * exposition), value (a histogram's sum) and count (histogram only).
+ */
+Datum
+pg_prom_app_metrics(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AppFamily  *families;
+	SeriesCopy *series;
+	int			nfamilies;
+	int			nseries;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (app_shared == NULL)
+		return (Datum) 0;
+	snapshot(&families, &nfamilies, &series, &nseries);
+	for (i = 0; i < nseries; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		const char *names[APP_MAX_LABEL_PAIRS];
+		const char *lvalues[APP_MAX_LABEL_PAIRS];
+		int			n = split_labels(&series[i].key, names, lvalues);
+		StringInfoData labels;
+		int			j;
+
+		initStringInfo(&labels);
+		for (j = 0; j < n; j++)
+		{
+			const char *p;
+
+			appendStringInfo(&labels, "%s%s=\"", j > 0 ? "," : "", names[j]);
+			for (p = lvalues[j]; *p; p++)
+			{
+				if (*p == '\\' || *p == '"')
+					appendStringInfoChar(&labels, '\\');
+				if (*p == '\n')
+					appendStringInfoString(&labels, "\\n");
+				else
+					appendStringInfoChar(&labels, *p);
+			}
+			appendStringInfoChar(&labels, '"');
+		}
+		values[0] = CStringGetTextDatum(series[i].key.name);
+		values[1] = CStringGetTextDatum(app_type_names[series[i].type]);
+		values[2] = CStringGetTextDatum(labels.data);
+		values[3] = Float8GetDatum(series[i].value);
+		if (series[i].type == APP_HISTOGRAM)
+		{
+			uint64		count = 0;
+
+			for (j = 0; j <= APP_MAX_BOUNDS; j++)
+				count += series[i].buckets[j];
+			values[4] = Int64GetDatum((int64) count);
+		}
+		else
+			nulls[4] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,101 @@
+/*-------------------------------------------------------------------------
+ *
+ * statements.c
+ *		pg_statement_duration_seconds{datname, command} and
+ *		pg_transaction_duration_seconds{datname}: latency histograms fed by
+ *		the executor, utility and transaction hooks of every backend
+ *		(hooks.c).
+ *
+ * Top-level statements of client backends only (functions, nested SPI,
+ * parallel workers and pg_prom itself are not counted twice or at all).
+ * Databases beyond pg_prom.max_databases share datname="[other]".
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/dbcommands.h"
+
+#include "backend/hooks.h"
+#include "scrape/collectors/collectors.h"
+
+#define OTHER_DATABASES "[other]"
+
+/* Label of a slot: the database's name, "[other]", or NULL to skip it. */
+static const char *
+slot_name(PromHookCounters *c, int slot)
+{
+	Oid			oid;
+
+	if (slot == c->ndatabases - 1)
+		return OTHER_DATABASES;
+	oid = pg_atomic_read_u32(&c->databases[slot].dboid);
+	if (!OidIsValid(oid))
+		return NULL;
+	return get_database_name(oid);	/* NULL once dropped */
+}
+
+static void
+write_histogram(PromWriter *w, PromHistogram *h, int nlabels,
+				const char *const *names, const char *const *values)
+{
+	uint64		counts[PGPROM_LATENCY_BUCKETS + 1];
+	int			b;
+
+	if (pg_atomic_read_u64(&h->count) == 0)
+		return;
+	for (b = 0; b <= PGPROM_LATENCY_BUCKETS; b++)
+		counts[b] = pg_atomic_read_u64(&h->buckets[b]);
+	expo_histogram(w, nlabels, names, values, pgprom_latency_bounds,
+				   PGPROM_LATENCY_BUCKETS, counts,
+				   (double) pg_atomic_read_u64(&h->sum_us) / 1000000.0);
+}
+
+void
+pgprom_collect_statements(PromWriter *w)
+{
+	PromHookCounters *c = pgprom_hook_counters;
+	int			slot;
+
+	if (c == NULL)
+		return;
+
+	if (expo_family(w, "pg_statement_duration_seconds",
+					"Duration of top-level statements of client sessions, by database and command.",
+					PROM_HISTOGRAM))
+	{
+		static const char *const names[] = {"datname", "command"};
+
+		for (slot = 0; slot < c->ndatabases; slot++)
+		{
+			const char *datname = slot_name(c, slot);
+			int			cmd;
+
+			if (datname == NULL)
+				continue;
+			for (cmd = 0; cmd < PROM_NUM_COMMANDS; cmd++)
+			{
+				const char *values[2] = {datname, pgprom_command_names[cmd]};
+
+				write_histogram(w, &c->databases[slot].statements[cmd], 2,
+								names, values);
+			}
+		}
+	}
+
+	if (expo_family(w, "pg_transaction_duration_seconds",
+					"Duration of transactions of client sessions (committed or rolled back), by database.",
+					PROM_HISTOGRAM))
+	{
+		static const char *const names[] = {"datname"};
+
+		for (slot = 0; slot < c->ndatabases; slot++)
+		{
+			const char *values[1] = {slot_name(c, slot)};
+
+			if (values[0] != NULL)
+				write_histogram(w, &c->databases[slot].transactions, 1,
+								names, values);
+		}
+	}
+}

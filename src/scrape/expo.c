@@ -1,0 +1,584 @@
+/*-------------------------------------------------------------------------
+ *
+ * expo.c
+ *		Prometheus text exposition writer (format 0.0.4).
+ *
+ * The writer is the single place that turns values into exposition text,
+ * for both doors (HTTP and pg_prom_metrics()).  It enforces uniqueness:
+ *
+ *	- family names, and the series names a family implies (a histogram
+ *	  "x" reserves x_bucket, x_sum and x_count), live in a hash table for
+ *	  the whole scrape; a second family with a taken name is refused;
+ *	- series inside the open family are remembered by a 64-bit hash of
+ *	  their text in an open-addressing set that is emptied in O(1) when
+ *	  the next family starts (a generation number marks live slots).  A
+ *	  family is written contiguously and only once, so this catches every
+ *	  duplicate; a collision of two 64-bit hashes would drop a series and
+ *	  is far too unlikely to matter.
+ *
+ * All memory comes from the context current at expo_create(), which the
+ * renderer resets after each scrape.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/hashfn.h"
+#include "common/shortest_dec.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "guc.h"
+#include "scrape/expo.h"
+
+/* Longest metric name the writer accepts (with a histogram suffix). */
+#define PROM_NAME_MAX 200
+#define PROM_NAME_KEY (PROM_NAME_MAX + 16)
+/* Most labels a histogram series may have besides le. */
+#define PROM_MAX_LABELS 8
+
+typedef struct FamilyEntry
+{
+	char		name[PROM_NAME_KEY];	/* hash key */
+} FamilyEntry;
+
+/* A family begun by the writer, in order, for rollback and caching. */
+typedef struct FamilyRef
+{
+	PromType	type;
+	char		name[FLEXIBLE_ARRAY_MEMBER];
+} FamilyRef;
+
+struct PromWriter
+{
+	StringInfo	out;
+	MemoryContext cxt;
+	HTAB	   *names;			/* every reserved series name */
+	List	   *order;			/* FamilyRef *, in the order begun */
+
+	/* the open family */
+	bool		open;
+	char		family[PROM_NAME_MAX + 1];
+
+	/* series seen in the open family */
+	uint64	   *slots;
+	uint32	   *gens;
+	uint32		cap;
+	uint32		count;
+	uint32		gen;
+
+	const char *server;			/* value of a constant server label, or NULL */
+	StringInfoData line;		/* scratch: the series text being built */
+	uint64		duplicates;
+};
+
+static const char *const type_names[] = {"gauge", "counter", "untyped", "histogram"};
+static const char *const histogram_suffixes[] = {"_bucket", "_sum", "_count"};
+
+static bool reserve_family(PromWriter *w, const char *name, PromType type);
+static void release_family(PromWriter *w, const char *name, PromType type);
+static bool series_insert(PromWriter *w, uint64 hash);
+static void append_escaped(StringInfo out, const char *s, bool label_value);
+
+PromWriter *
+expo_create(StringInfo out)
+{
+	PromWriter *w = palloc0(sizeof(PromWriter));
+	HASHCTL		ctl;
+
+	w->out = out;
+	w->cxt = CurrentMemoryContext;
+	ctl.keysize = PROM_NAME_KEY;
+	ctl.entrysize = sizeof(FamilyEntry);
+	ctl.hcxt = w->cxt;
+	w->names = hash_create("pg_prom families", 512, &ctl,
+						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	w->cap = 64;
+	w->slots = palloc(sizeof(uint64) * w->cap);
+	w->gens = palloc0(sizeof(uint32) * w->cap);
+	w->gen = 1;
+	w->server = (pgprom_server_label && pgprom_server_label[0]) ?
+		pstrdup(pgprom_server_label) : NULL;
+	initStringInfo(&w->line);
+	return w;
+}
+
+bool
+expo_valid_metric_name(const char *name)
+{
+	const char *p;
+
+	if (name == NULL || *name == '\0' || strlen(name) > PROM_NAME_MAX)
+		return false;
+	for (p = name; *p; p++)
+	{
+		char		c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  c == '_' || c == ':' || (p != name && c >= '0' && c <= '9')))
+			return false;
+	}
+	return true;
+}
+
+bool
+expo_valid_label_name(const char *name)
+{
+	const char *p;
+
+	if (name == NULL || *name == '\0' || strncmp(name, "__", 2) == 0)
+		return false;
+	for (p = name; *p; p++)
+	{
+		char		c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  c == '_' || (p != name && c >= '0' && c <= '9')))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Reserve a family's name and, for a histogram, its suffixed series names.
+ * Either all are reserved or none.
+ */
+static bool
+reserve_family(PromWriter *w, const char *name, PromType type)
+{
+	char		key[PROM_NAME_KEY];
+	bool		found;
+	int			i;
+
+	if (type == PROM_HISTOGRAM)
+	{
+		for (i = 0; i < lengthof(histogram_suffixes); i++)
+		{
+			snprintf(key, sizeof(key), "%s%s", name, histogram_suffixes[i]);
+			if (hash_search(w->names, key, HASH_FIND, NULL) != NULL)
+				return false;
+		}
+	}
+	hash_search(w->names, name, HASH_ENTER, &found);
+	if (found)
+		return false;
+	if (type == PROM_HISTOGRAM)
+	{
+		for (i = 0; i < lengthof(histogram_suffixes); i++)
+		{
+			snprintf(key, sizeof(key), "%s%s", name, histogram_suffixes[i]);
+			hash_search(w->names, key, HASH_ENTER, &found);
+		}
+	}
+	return true;
+}
+
+static void
+release_family(PromWriter *w, const char *name, PromType type)
+{
+	char		key[PROM_NAME_KEY];
+	int			i;
+
+	hash_search(w->names, name, HASH_REMOVE, NULL);
+	if (type == PROM_HISTOGRAM)
+	{
+		for (i = 0; i < lengthof(histogram_suffixes); i++)
+		{
+			snprintf(key, sizeof(key), "%s%s", name, histogram_suffixes[i]);
+			hash_search(w->names, key, HASH_REMOVE, NULL);
+		}
+	}
+}
+
+static void
+record_family(PromWriter *w, const char *name, PromType type)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->cxt);
+	FamilyRef  *ref = palloc(offsetof(FamilyRef, name) + strlen(name) + 1);
+
+	ref->type = type;
+	strcpy(ref->name, name);
+	w->order = lappend(w->order, ref);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Begin a family.  Returns false, and leaves no family open, when the name
+ * is invalid or already used in this scrape: the caller's samples for it
+ * are then silently skipped (the refusal is counted as a duplicate).
+ */
+bool
+expo_family(PromWriter *w, const char *name, const char *help, PromType type)
+{
+	w->open = false;
+	if (!expo_valid_metric_name(name) || !reserve_family(w, name, type))
+	{
+		w->duplicates++;
+		return false;
+	}
+	record_family(w, name, type);
+	strlcpy(w->family, name, sizeof(w->family));
+	w->open = true;
+	w->gen++;
+	w->count = 0;
+
+	appendStringInfoString(w->out, "# HELP ");
+	appendStringInfoString(w->out, name);
+	appendStringInfoChar(w->out, ' ');
+	append_escaped(w->out, help ? help : "", false);
+	appendStringInfoString(w->out, "\n# TYPE ");
+	appendStringInfoString(w->out, name);
+	appendStringInfoChar(w->out, ' ');
+	appendStringInfoString(w->out, type_names[type]);
+	appendStringInfoChar(w->out, '\n');
+	return true;
+}
+
+/* Insert a series hash into the open family's set; false if present. */
+static bool
+series_insert(PromWriter *w, uint64 hash)
+{
+	uint32		mask;
+	uint32		i;
+
+	if ((w->count + 1) * 2 > w->cap)
+	{
+		uint32		oldcap = w->cap;
+		uint64	   *oldslots = w->slots;
+		uint32	   *oldgens = w->gens;
+		uint32		j;
+
+		w->cap = oldcap * 2;
+		w->slots = MemoryContextAlloc(w->cxt, sizeof(uint64) * w->cap);
+		w->gens = MemoryContextAllocZero(w->cxt, sizeof(uint32) * w->cap);
+		mask = w->cap - 1;
+		for (j = 0; j < oldcap; j++)
+		{
+			if (oldgens[j] != w->gen)
+				continue;
+			i = (uint32) oldslots[j] & mask;
+			while (w->gens[i] == w->gen)
+				i = (i + 1) & mask;
+			w->gens[i] = w->gen;
+			w->slots[i] = oldslots[j];
+		}
+		pfree(oldslots);
+		pfree(oldgens);
+	}
+
+	mask = w->cap - 1;
+	i = (uint32) hash & mask;
+	while (w->gens[i] == w->gen)
+	{
+		if (w->slots[i] == hash)
+			return false;
+		i = (i + 1) & mask;
+	}
+	w->gens[i] = w->gen;
+	w->slots[i] = hash;
+	w->count++;
+	return true;
+}
+
+/*
+ * Append s, escaped for a label value (\, " and newline) or for HELP text
+ * (\ and newline).  Bytes that are not valid UTF-8 become U+FFFD, so that
+ * nothing a user can put in a name or application_name breaks a parser.
+ */
+static void
+append_escaped(StringInfo out, const char *s, bool label_value)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + strlen(s);
+
+	while (p < end)
+	{
+		const unsigned char *run = p;
+
+		/* copy the longest run of plain ASCII in one go */
+		while (p < end && *p < 0x80 && *p != '\\' && *p != '\n' &&
+			   !(*p == '"' && label_value))
+			p++;
+		if (p > run)
+			appendBinaryStringInfo(out, (const char *) run, p - run);
+		if (p >= end)
+			break;
+
+		if (*p == '\\')
+			appendStringInfoString(out, "\\\\");
+		else if (*p == '\n')
+			appendStringInfoString(out, "\\n");
+		else if (*p == '"')
+			appendStringInfoString(out, "\\\"");
+		else
+		{
+			int			len = pg_utf_mblen(p);
+
+			if (len <= end - p && pg_utf8_islegal(p, len))
+			{
+				appendBinaryStringInfo(out, (const char *) p, len);
+				p += len;
+				continue;
+			}
+			appendStringInfoString(out, "\xEF\xBF\xBD");
+		}
+		p++;
+	}
+}
+
+void
+expo_append_double(StringInfo out, double value)
+{
+	if (isnan(value))
+		appendStringInfoString(out, "NaN");
+	else if (isinf(value))
+		appendStringInfoString(out, value > 0 ? "+Inf" : "-Inf");
+	else if (value == rint(value) && fabs(value) < 1e15)
+	{
+		char		buf[MAXINT8LEN + 1];
+		int			len = pg_lltoa((int64) value, buf);
+
+		appendBinaryStringInfo(out, buf, len);
+	}
+	else
+	{
+		char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+		double_to_shortest_decimal_buf(value, buf);
+		appendStringInfoString(out, buf);
+	}
+}
+
+/*
+ * Write one sample of the open family.  suffix is NULL or a histogram
+ * series suffix ("_bucket", "_sum", "_count").
+ */
+void
+expo_sample(PromWriter *w, const char *suffix, int nlabels,
+			const char *const *names, const char *const *values,
+			double value)
+{
+	StringInfo	line = &w->line;
+	int			i;
+
+	if (!w->open)
+		return;
+
+	resetStringInfo(line);
+	appendStringInfoString(line, w->family);
+	if (suffix)
+		appendStringInfoString(line, suffix);
+	if (nlabels > 0 || w->server)
+	{
+		appendStringInfoChar(line, '{');
+		for (i = 0; i < nlabels; i++)
+		{
+			if (!expo_valid_label_name(names[i]))
+			{
+				w->duplicates++;
+				return;
+			}
+			if (i > 0)
+				appendStringInfoChar(line, ',');
+			appendStringInfoString(line, names[i]);
+			appendStringInfoString(line, "=\"");
+			append_escaped(line, values[i] ? values[i] : "", true);
+			appendStringInfoChar(line, '"');
+		}
+		if (w->server)
+		{
+			/* postgres_exporter <= 0.19 put server="host:port" on its series */
+			appendStringInfoString(line, nlabels > 0 ? ",server=\"" : "server=\"");
+			append_escaped(line, w->server, true);
+			appendStringInfoChar(line, '"');
+		}
+		appendStringInfoChar(line, '}');
+	}
+
+	if (!series_insert(w, hash_bytes_extended((const unsigned char *) line->data,
+											  line->len, 0)))
+	{
+		w->duplicates++;
+		return;
+	}
+
+	appendBinaryStringInfo(w->out, line->data, line->len);
+	appendStringInfoChar(w->out, ' ');
+	expo_append_double(w->out, value);
+	appendStringInfoChar(w->out, '\n');
+}
+
+void
+expo_value(PromWriter *w, double value)
+{
+	expo_sample(w, NULL, 0, NULL, NULL, value);
+}
+
+void
+expo_value1(PromWriter *w, const char *n1, const char *v1, double value)
+{
+	const char *names[1] = {n1};
+	const char *values[1] = {v1};
+
+	expo_sample(w, NULL, 1, names, values, value);
+}
+
+void
+expo_value2(PromWriter *w, const char *n1, const char *v1,
+			const char *n2, const char *v2, double value)
+{
+	const char *names[2] = {n1, n2};
+	const char *values[2] = {v1, v2};
+
+	expo_sample(w, NULL, 2, names, values, value);
+}
+
+void
+expo_columns(PromWriter *w, const PromColumn *cols, int ncols, int nrows,
+			 int nlabels, const char *const *labelnames,
+			 const char *const *labelvalues, const double *values,
+			 const bool *nulls)
+{
+	int			c;
+	int			r;
+
+	for (c = 0; c < ncols; c++)
+	{
+		if (!expo_family(w, cols[c].name, cols[c].help, cols[c].type))
+			continue;
+		for (r = 0; r < nrows; r++)
+		{
+			int			cell = r * ncols + c;
+
+			if (cols[c].skip_null && nulls && nulls[cell])
+				continue;
+			expo_sample(w, NULL, nlabels, labelnames,
+						labelvalues ? labelvalues + r * nlabels : NULL,
+						(nulls && nulls[cell]) ? 0 : values[cell] / cols[c].divisor);
+		}
+	}
+}
+
+void
+expo_histogram(PromWriter *w, int nlabels, const char *const *names,
+			   const char *const *values, const double *bounds, int nbounds,
+			   const uint64 *bucket_counts, double sum)
+{
+	const char *lnames[PROM_MAX_LABELS + 1];
+	const char *lvalues[PROM_MAX_LABELS + 1];
+	char		le[DOUBLE_SHORTEST_DECIMAL_LEN];
+	uint64		cumulative = 0;
+	int			i;
+
+	if (nlabels > PROM_MAX_LABELS)
+		return;
+	for (i = 0; i < nlabels; i++)
+	{
+		lnames[i] = names[i];
+		lvalues[i] = values[i];
+	}
+	lnames[nlabels] = "le";
+	lvalues[nlabels] = le;
+	for (i = 0; i <= nbounds; i++)
+	{
+		cumulative += bucket_counts[i];
+		if (i < nbounds)
+			double_to_shortest_decimal_buf(bounds[i], le);	/* as clients write bounds */
+		else
+			strlcpy(le, "+Inf", sizeof(le));
+		expo_sample(w, "_bucket", nlabels + 1, lnames, lvalues, (double) cumulative);
+	}
+	expo_sample(w, "_sum", nlabels, names, values, sum);
+	expo_sample(w, "_count", nlabels, names, values, (double) cumulative);
+}
+
+StringInfo
+expo_output(PromWriter *w)
+{
+	return w->out;
+}
+
+uint64
+expo_duplicates(PromWriter *w)
+{
+	return w->duplicates;
+}
+
+PromMark
+expo_mark(PromWriter *w)
+{
+	PromMark	m;
+
+	m.out_len = w->out->len;
+	m.nfamilies = list_length(w->order);
+	return m;
+}
+
+/*
+ * Forget everything written since the mark: the text and the names, so a
+ * failed collector leaves no trace but its pg_scrape_collector_success 0.
+ */
+void
+expo_rollback(PromWriter *w, PromMark mark)
+{
+	while (list_length(w->order) > mark.nfamilies)
+	{
+		FamilyRef  *ref = llast(w->order);
+
+		release_family(w, ref->name, ref->type);
+		w->order = list_delete_last(w->order);
+	}
+	w->out->len = mark.out_len;
+	w->out->data[mark.out_len] = '\0';
+	w->open = false;
+}
+
+/* Copies, in CurrentMemoryContext, of the families begun since the mark. */
+List *
+expo_families_since(PromWriter *w, PromMark mark)
+{
+	List	   *result = NIL;
+	int			i;
+
+	for (i = mark.nfamilies; i < list_length(w->order); i++)
+	{
+		FamilyRef  *ref = list_nth(w->order, i);
+		Size		sz = offsetof(FamilyRef, name) + strlen(ref->name) + 1;
+		FamilyRef  *copy = palloc(sz);
+
+		memcpy(copy, ref, sz);
+		result = lappend(result, copy);
+	}
+	return result;
+}
+
+/*
+ * Append text a collector produced earlier (its cached output), reserving
+ * its families.  Refused whole if any of its names is taken.
+ */
+bool
+expo_replay(PromWriter *w, const char *text, int len, List *families)
+{
+	PromMark	mark = expo_mark(w);
+	ListCell   *lc;
+
+	foreach(lc, families)
+	{
+		FamilyRef  *ref = lfirst(lc);
+
+		if (!reserve_family(w, ref->name, ref->type))
+		{
+			expo_rollback(w, mark);
+			w->duplicates++;
+			return false;
+		}
+		record_family(w, ref->name, ref->type);
+	}
+	appendBinaryStringInfo(w->out, text, len);
+	w->open = false;
+	return true;
+}
