@@ -5,22 +5,31 @@ MODULE_big = pg_prom
 OBJS = \
 	pg_prom.o \
 	src/guc.o \
+	src/names.o \
 	src/shmem.o \
 	src/txn.o \
+	src/workers.o \
 	src/backend/appmetrics.o \
 	src/backend/hooks.o \
 	src/server/auth.o \
+	src/server/collect.o \
+	src/server/conn.o \
 	src/server/endpoint.o \
 	src/server/http.o \
 	src/server/listen.o \
-	src/server/respond.o \
+	src/server/routes.o \
 	src/server/tls.o \
+	src/scrape/collector.o \
 	src/scrape/custom.o \
+	src/scrape/custom_worker.o \
 	src/scrape/expo.o \
 	src/scrape/openmetrics.o \
 	src/scrape/query.o \
 	src/scrape/render.o \
+	src/scrape/scrape.o \
+	src/scrape/stream.o \
 	src/scrape/tables.o \
+	src/scrape/collectors/app_metrics.o \
 	src/scrape/collectors/collectors.o \
 	src/scrape/collectors/connections.o \
 	src/scrape/collectors/database.o \
@@ -40,7 +49,7 @@ OBJS = \
 	src/scrape/collectors/statements.o \
 	src/scrape/collectors/static.o \
 	src/scrape/collectors/wal.o
-DATA = pg_prom--1.0.sql
+DATA = pg_prom--1.1.sql pg_prom--1.0.sql pg_prom--1.0--1.1.sql
 PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
 
 SHLIB_LINK = -lssl -lcrypto -lz

@@ -5,11 +5,13 @@
  *		SQL-callable pg_prom_metrics().
  *
  * pg_prom serves Prometheus metrics from inside PostgreSQL.  Loaded through
- * shared_preload_libraries, it creates its shared counters and registers
- * one background worker that answers HTTP (worker.c).  Loaded any other
- * way (CREATE EXTENSION, LOAD), it only defines its settings and the SQL
- * function, and says in the log that the endpoint is off: the function
- * works either way, because both doors call the same renderer (render.c).
+ * shared_preload_libraries, it creates its shared counters, installs the
+ * hooks that run in every backend (src/backend) and registers the endpoint
+ * worker that answers HTTP (src/server), which starts the collector worker
+ * that renders (src/scrape).  Loaded any other way (CREATE EXTENSION,
+ * LOAD), it only defines its settings and the SQL functions, and says in
+ * the log that the endpoint is off: pg_prom_metrics() works either way,
+ * because both doors call the same renderer.  src/README has the map.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,7 +29,7 @@
 #include "scrape/collectors/collectors.h"
 #include "scrape/render.h"
 #include "server/endpoint.h"
-#include "server/respond.h"
+#include "server/routes.h"
 #include "shmem.h"
 
 PG_MODULE_MAGIC;
@@ -90,6 +92,6 @@ pg_prom_metrics(PG_FUNCTION_ARGS)
 				 errhint("Grant pg_monitor to the role.")));
 
 	initStringInfo(&buf);
-	pgprom_render(&buf);
+	pgprom_render(&buf, pgprom_collector_mask, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }

@@ -133,10 +133,34 @@ SET ROLE app_metrics_stranger;
 SELECT pg_prom_counter_inc('shop_logins_total');
 SELECT pg_prom_metric_drop('shop_logins_total');
 RESET ROLE;
+-- a metric belongs to the role that created it: the writer may not change
+-- the superuser's, but creates and owns its own
 SET ROLE app_metrics_writer;
 SELECT pg_prom_counter_inc('shop_logins_total');
+SELECT pg_prom_counter_inc('shop_writer_logins_total');
+SELECT pg_prom_counter_inc('shop_writer_logins_total');
 RESET ROLE;
-SELECT value FROM pg_prom_app_metrics() WHERE metric_name = 'shop_logins_total';
+SELECT metric_name, value, owner FROM pg_prom_app_metrics()
+  WHERE metric_name IN ('shop_logins_total', 'shop_writer_logins_total') ORDER BY 1;
+-- a member of the owner may write it too
+GRANT app_metrics_writer TO app_metrics_stranger;
+GRANT EXECUTE ON FUNCTION pg_prom_counter_inc(text, text[]) TO app_metrics_stranger;
+SET ROLE app_metrics_stranger;
+SELECT pg_prom_counter_inc('shop_writer_logins_total');
+RESET ROLE;
+SELECT value FROM pg_prom_app_metrics() WHERE metric_name = 'shop_writer_logins_total';
+REVOKE app_metrics_writer FROM app_metrics_stranger;
+REVOKE ALL ON FUNCTION pg_prom_counter_inc(text, text[]) FROM app_metrics_stranger;
+
+-- pg_prom's own names are not for applications, whoever asks
+SELECT pg_prom_gauge_set('pg_database_wraparound_age_datfrozenxid_seconds', 0, 'datname', 'postgres');
+SELECT pg_prom_gauge_set('pg_scrape_collector_success', 1, 'collector', 'locks');
+SELECT pg_prom_counter_inc('pg_prom_scrapes_total');
+SELECT pg_prom_counter_inc('pg_statement_duration_seconds_count');
+SELECT pg_prom_metric_define('pg_up', 'gauge');
+SELECT pg_prom_counter_inc('pg_errors');
+SELECT pg_prom_histogram_observe('process_cpu_seconds', 1);
+SELECT count(*) AS reserved_series FROM pg_prom_app_metrics() WHERE metric_name LIKE 'pg\_%' OR metric_name LIKE 'process\_%';
 
 -- clean up for the other tests
 SELECT sum(pg_prom_metric_drop(metric_name)) AS dropped_series

@@ -67,6 +67,19 @@ SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v; SELECT 2 AS v', 'x');
 SELECT pg_prom_register_query('shop_bad', 'DELETE FROM orders RETURNING id', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v FROM pg_authid', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v', 'x', min_interval => '-1 s');
+-- one SELECT only: no second statement smuggled past the wrapping, no
+-- SELECT INTO, row locks or data-modifying WITH
+SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v) s; DELETE FROM orders; SELECT * FROM (SELECT 1 AS v', 'x');
+SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v INTO shop_copy', 'x');
+SELECT pg_prom_register_query('shop_bad', 'SELECT id AS v FROM orders FOR UPDATE', 'x');
+SELECT pg_prom_register_query('shop_bad', 'WITH d AS (DELETE FROM orders RETURNING id) SELECT count(*) AS v FROM d', 'x');
+SELECT pg_prom_register_query('shop_values', 'VALUES (1)', 'x');
+SELECT pg_prom_unregister_query('shop_values');
+SELECT count(*) AS orders_left FROM orders;
+-- pg_prom's own names are refused
+SELECT pg_prom_register_query('pg_database_wraparound_age', 'SELECT 1 AS datfrozenxid_seconds', 'x');
+SELECT pg_prom_register_query('pg_scrape', 'SELECT 1 AS collector_success', 'x');
+SELECT pg_prom_register_query('pg_errors', 'SELECT 1 AS total', 'x');
 SELECT pg_prom_register_query('shop_bad', NULL, 'x');
 SELECT pg_prom_unregister_query('shop_no_such_query');
 -- the table's own checks stop definitions that bypass the functions
@@ -76,19 +89,41 @@ INSERT INTO pg_prom_queries (name, query, value_columns) VALUES ('shop_bad', 'SE
 \set VERBOSITY default
 SELECT count(*) AS definitions FROM pg_prom_queries;
 
--- a name another collector writes is refused at scrape time, alone
+-- a name pg_prom writes is refused at registration; one that still gets
+-- into the table (here by hand; or a family added by an upgrade) is
+-- dropped at scrape time, alone, and the built-in family stays
 SELECT pg_prom_register_query('pg', 'SELECT 1 AS up', 'Clashes with pg_up.');
+INSERT INTO pg_prom_queries (name, query, value_columns) VALUES ('pg', 'SELECT 0 AS up', '{up}');
 SELECT * FROM custom_lines('^pg_up |collector="custom:pg"') WHERE l NOT LIKE 'pg_scrape_collector_duration%'
   AND l NOT LIKE 'pg_prom_collector_%';
-SELECT pg_prom_unregister_query('pg');
+DELETE FROM pg_prom_queries WHERE name = 'pg';
 
--- who may register: superusers and roles granted EXECUTE
+-- a name an application metric already has is refused
+SELECT pg_prom_gauge_set('shop_queue_depth', 1);
+SELECT pg_prom_register_query('shop_queue', 'SELECT 1 AS depth', 'Clashes with an application metric.');
+SELECT pg_prom_metric_drop('shop_queue_depth');
+
+-- who may register: superusers, and roles granted EXECUTE that have the
+-- privileges of pg_prom.custom_query_role (whose rights the query uses)
 CREATE ROLE custom_stranger;
 SET ROLE custom_stranger;
 SELECT pg_prom_register_query('shop_x', 'SELECT 1 AS v', 'x');
 SELECT pg_prom_unregister_query('shop_paid');
 SELECT count(*) FROM pg_prom_queries;
 RESET ROLE;
+GRANT EXECUTE ON FUNCTION pg_prom_register_query(text, text, text, text, text[], text[], interval, boolean),
+  pg_prom_unregister_query(text) TO custom_stranger;
+SET ROLE custom_stranger;
+SELECT pg_prom_register_query('shop_x', 'SELECT 1 AS v', 'x');
+RESET ROLE;
+GRANT pg_monitor TO custom_stranger;
+SET ROLE custom_stranger;
+SELECT pg_prom_register_query('shop_x', 'SELECT 1 AS v', 'x');
+SELECT pg_prom_unregister_query('shop_x');
+RESET ROLE;
+REVOKE pg_monitor FROM custom_stranger;
+REVOKE ALL ON FUNCTION pg_prom_register_query(text, text, text, text, text[], text[], interval, boolean),
+  pg_prom_unregister_query(text) FROM custom_stranger;
 
 -- clean up
 SELECT pg_prom_unregister_query(name) FROM pg_prom_queries;

@@ -35,6 +35,7 @@ int			pgprom_max_clients = 16;
 int			pgprom_request_timeout_ms = 10000;
 int			pgprom_idle_timeout_ms = 120000;
 int			pgprom_max_response_mb = 256;
+int			pgprom_min_scrape_interval_ms = 0;
 const PromAllowedNets *pgprom_allowed_nets = NULL;
 int			pgprom_auth_method = PGPROM_AUTH_NONE;
 char	   *pgprom_auth_token_file = NULL;
@@ -225,6 +226,14 @@ pgprom_define_settings(const char *const *routes, const char *const *names,
 							&pgprom_max_response_mb,
 							256, 1, 1000,
 							PGC_SIGHUP, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.min_scrape_interval",
+							"Scrapes arriving within this time of the last collection get its result again.",
+							"0 (the default) collects for every scrape that does not arrive while a collection runs; concurrent scrapes always share one.",
+							&pgprom_min_scrape_interval_ms,
+							0, 0, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pg_prom.scrape_timeout",

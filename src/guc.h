@@ -52,6 +52,7 @@ extern int	pgprom_max_clients;
 extern int	pgprom_request_timeout_ms;
 extern int	pgprom_idle_timeout_ms;
 extern int	pgprom_max_response_mb;
+extern int	pgprom_min_scrape_interval_ms;
 extern const PromAllowedNets *pgprom_allowed_nets;	/* NULL or n == 0: all */
 extern int	pgprom_auth_method;
 extern char *pgprom_auth_token_file;

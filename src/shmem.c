@@ -71,6 +71,11 @@ pgprom_shmem_startup(void)
 		pg_atomic_init_u32(&pgprom_shared->worker_pid, 0);
 		pg_atomic_init_u32(&pgprom_shared->bound_port, 0);
 		pg_atomic_init_u32(&pgprom_shared->connect_failures, 0);
+		SpinLockInit(&pgprom_shared->mutex);
+		pgprom_shared->collector_latch = NULL;
+		pgprom_shared->collector_pid = 0;
+		pgprom_shared->collect_handle = DSM_HANDLE_INVALID;
+		pgprom_shared->collect_seq = 0;
 		pg_atomic_init_u64(&pgprom_shared->scrapes, 0);
 		for (i = 0; i < PGPROM_NUM_HTTP_CODES; i++)
 			pg_atomic_init_u64(&pgprom_shared->http_requests[i], 0);

@@ -9,6 +9,9 @@
 #define PG_PROM_SHMEM_H
 
 #include "port/atomics.h"
+#include "storage/dsm.h"
+#include "storage/latch.h"
+#include "storage/spin.h"
 
 /* HTTP status codes the worker can answer with, in counter order. */
 #define PGPROM_HTTP_CODES_INIT {200, 400, 401, 403, 404, 405, 408, 413, 414, 429, 431, 500, 501, 503, 505}
@@ -19,9 +22,22 @@
 
 typedef struct PgPromShared
 {
-	pg_atomic_uint32 worker_pid;	/* 0 while no worker runs */
-	pg_atomic_uint32 bound_port;	/* port the worker listens on, 0 if none */
-	pg_atomic_uint32 connect_failures;	/* worker starts that did not connect */
+	pg_atomic_uint32 worker_pid;	/* the endpoint's; 0 while none runs */
+	pg_atomic_uint32 bound_port;	/* port the endpoint listens on, 0 if none */
+	pg_atomic_uint32 connect_failures;	/* collector starts that did not connect */
+
+	/*
+	 * The handoff between the endpoint and the collector worker, under
+	 * mutex: the collector publishes its latch once connected (NULL while
+	 * none is), the endpoint publishes the segment of the collection it
+	 * wants and bumps collect_seq.
+	 */
+	slock_t		mutex;
+	Latch	   *collector_latch;
+	pid_t		collector_pid;
+	dsm_handle	collect_handle;
+	uint32		collect_seq;
+
 	pg_atomic_uint64 scrapes;	/* renders, both doors */
 	pg_atomic_uint64 http_requests[PGPROM_NUM_HTTP_CODES];
 	pg_atomic_uint64 clients_refused;	/* over pg_prom.max_clients */

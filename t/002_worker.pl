@@ -20,13 +20,22 @@ my ($node, $port) = new_prom_node('worker');
 $node->start;
 ok(wait_for_endpoint($port), 'endpoint answers');
 
-# --- the worker as PostgreSQL sees it ------------------------------------------
+# --- the workers as PostgreSQL sees them ----------------------------------------
 is($node->safe_psql('postgres',
 	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_prom'"),
-	'1', 'one pg_prom worker');
+	'1', 'one pg_prom endpoint');
 is($node->safe_psql('postgres',
-	"SELECT datname FROM pg_stat_activity WHERE backend_type = 'pg_prom'"),
-	'postgres', 'connected to pg_prom.database');
+	"SELECT coalesce(datname, '(none)') FROM pg_stat_activity WHERE backend_type = 'pg_prom'"),
+	'(none)', 'the endpoint is connected to no database');
+my $collector_db = '';
+for (1 .. 100)
+{
+	$collector_db = $node->safe_psql('postgres',
+		"SELECT datname FROM pg_stat_activity WHERE backend_type = 'pg_prom collector'");
+	last if $collector_db ne '';
+	sleep 0.1;
+}
+is($collector_db, 'postgres', 'the collector is connected to pg_prom.database');
 
 # --- SIGHUP: new port, endpoint off, endpoint back --------------------------
 my $port2 = PostgreSQL::Test::Cluster::get_free_port();

@@ -26,7 +26,11 @@ CREATE ROLE app LOGIN;
 GRANT EXECUTE ON FUNCTION pg_prom_counter_inc(text, text[]) TO app;
 GRANT EXECUTE ON FUNCTION pg_prom_gauge_add(text, float8, text[]) TO app;
 GRANT EXECUTE ON FUNCTION pg_prom_histogram_observe(text, float8, text[]) TO app;
+GRANT EXECUTE ON FUNCTION pg_prom_metric_define(text, text, text, float8[]) TO app;
+-- a metric belongs to the role that defines it: the application's own
+SET ROLE app;
 SELECT pg_prom_metric_define('bench_latency_seconds', 'histogram', 'Observed by pgbench.', ARRAY[0.015, 0.025, 0.035]);
+RESET ROLE;
 CREATE TABLE orders (id bigserial, region text);
 GRANT INSERT ON orders TO app;
 GRANT USAGE ON SEQUENCE orders_id_seq TO app;

@@ -20,7 +20,16 @@
  * server: a worker restart keeps them, a server restart starts from zero.
  *
  * Every bad input is an ERROR with an error code before anything changes:
- * invalid names, odd label lists, a type clash, a full table.
+ * invalid names, odd label lists, a type clash, a full table, a name of
+ * pg_prom's own (names.c: nobody may write a built-in family).
+ *
+ * Ownership: names are one namespace per server, but EXECUTE on these
+ * functions is granted per database, so a family belongs to the role that
+ * created it (for pg_prom_count_rows(), the owner of the table the trigger
+ * is on).  Writing, redefining or dropping it takes the privileges of that
+ * role (being it, a member of it, or a superuser): a role granted the
+ * functions in one database cannot change another application's metrics.
+ * The check costs nothing when the owner writes its own metric.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,6 +46,7 @@
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -44,23 +54,14 @@
 
 #include "backend/appmetrics.h"
 #include "guc.h"
-#include "scrape/render.h"
+#include "names.h"
 #include "shmem.h"
 
-#define APP_NAME_MAX 128		/* metric name, with its NUL */
 #define APP_LABELS_MAX 256		/* "name\0value\0" pairs, serialized */
-#define APP_MAX_LABEL_PAIRS 8
-#define APP_MAX_BOUNDS 20		/* histogram upper bounds besides +Inf */
-#define APP_HELP_MAX 256
 
-typedef enum AppType
-{
-	APP_COUNTER,
-	APP_GAUGE,
-	APP_HISTOGRAM
-} AppType;
+const char *const pgprom_app_type_names[] = {"counter", "gauge", "histogram"};
 
-static const char *const app_type_names[] = {"counter", "gauge", "histogram"};
+#define app_type_names pgprom_app_type_names
 
 /* The client libraries' default buckets, in seconds. */
 static const double default_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -81,6 +82,7 @@ typedef struct AppSeries
 {
 	AppSeriesKey key;
 	AppType		type;
+	Oid			owner;			/* its family's */
 	pg_atomic_uint64 value;		/* double bits: the value, or a histogram's sum */
 	pg_atomic_uint64 buckets[APP_MAX_BOUNDS + 1];	/* per bucket, the last +Inf */
 } AppSeries;
@@ -89,6 +91,7 @@ typedef struct AppFamily
 {
 	char		name[APP_NAME_MAX]; /* hash key */
 	AppType		type;
+	Oid			owner;			/* the role that created it */
 	int			nseries;
 	int			nbounds;
 	double		bounds[APP_MAX_BOUNDS];
@@ -106,9 +109,6 @@ typedef struct AppMetricsShared
 static AppMetricsShared *app_shared = NULL;
 static HTAB *app_series = NULL;
 static HTAB *app_families = NULL;
-
-/* Timestamp of the last log line about a family refused at export. */
-static TimestampTz last_clash_log = 0;
 
 static void
 check_available(void)
@@ -201,13 +201,49 @@ pgprom_app_metrics_shmem_init(void)
 static void
 check_metric_name(const char *name)
 {
-	if (strlen(name) >= APP_NAME_MAX || !expo_valid_metric_name(name))
+	if (strlen(name) >= APP_NAME_MAX || !pgprom_valid_metric_name(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("invalid metric name \"%s\"", name),
 				 errdetail("A metric name is 1 to %d characters from [a-zA-Z0-9_:], not starting with a digit.",
 						   APP_NAME_MAX - 1),
 				 errhint("Prefix it with your application's name and end counters in _total, for example \"shop_orders_total\".")));
+}
+
+/* A name pg_prom's collectors write is not for applications. */
+static void
+check_not_reserved(const char *name)
+{
+	const char *why;
+
+	if (pgprom_name_reserved(name, &why))
+		ereport(ERROR,
+				(errcode(ERRCODE_RESERVED_NAME),
+				 errmsg("metric name \"%s\" is reserved for pg_prom's own metrics", name),
+				 errdetail("Names starting with \"%s\" or equal to it, up to a _total, _bucket, _sum, _count, _created or _info suffix, are pg_prom's.",
+						   why),
+				 errhint("Prefix application metrics with your application's name, for example \"shop_orders_total\".")));
+}
+
+/* Whether actor may write, redefine or drop a family owned by owner. */
+static bool
+may_write(Oid actor, Oid owner)
+{
+	return actor == owner || superuser_arg(actor) ||
+		has_privs_of_role(actor, owner);
+}
+
+static void
+not_owner(const char *name, Oid owner)
+{
+	char	   *rolename = GetUserNameFromId(owner, true);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for application metric \"%s\"", name),
+			 errdetail("It belongs to role %s; only that role, its members and superusers may change it.",
+					   rolename ? quote_identifier(rolename) : psprintf("with OID %u", owner)),
+			 errhint("Use a name of your own application, or GRANT the owning role to this one.")));
 }
 
 /*
@@ -233,7 +269,7 @@ key_from_labels(const char *name, int npairs, const char **lnames,
 
 	for (i = 0; i < npairs; i++)
 	{
-		if (!expo_valid_label_name(lnames[i]))
+		if (!pgprom_valid_label_name(lnames[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
 					 errmsg("invalid label name \"%s\"", lnames[i]),
@@ -373,7 +409,7 @@ capacity_error(const char *name)
  * the table is full.
  */
 static AppFamily *
-family_enter(const char *name, AppType type, bool *clash)
+family_enter(const char *name, AppType type, Oid owner, bool *clash)
 {
 	AppFamily  *f;
 	bool		found;
@@ -392,6 +428,7 @@ family_enter(const char *name, AppType type, bool *clash)
 		return NULL;
 	app_shared->nfamilies++;
 	f->type = type;
+	f->owner = owner;
 	f->nseries = 0;
 	snprintf(f->help, sizeof(f->help), "Application %s set from SQL.", app_type_names[type]);
 	if (type == APP_HISTOGRAM)
@@ -409,10 +446,10 @@ family_enter(const char *name, AppType type, bool *clash)
  * the lock exclusively, and on error it is released first.
  */
 static AppFamily *
-family_enter_or_error(const char *name, AppType type)
+family_enter_or_error(const char *name, AppType type, Oid owner)
 {
 	bool		clash;
-	AppFamily  *f = family_enter(name, type, &clash);
+	AppFamily  *f = family_enter(name, type, owner, &clash);
 
 	if (f == NULL)
 	{
@@ -486,22 +523,37 @@ apply(AppSeries *s, const AppFamily *f, AppOp op, double value)
 }
 
 /*
- * Find or create the series and apply the update.  Errors are raised only
- * after the lock is released.
+ * Find or create the series and apply the update as actor.  Errors are
+ * raised only after the lock is released; the owner's privileges are
+ * checked outside the lock (they read the catalog) and once per call.
  */
 static void
-update_series(AppSeriesKey *key, AppType type, AppOp op, double value)
+update_series(AppSeriesKey *key, AppType type, AppOp op, double value,
+			  Oid actor)
 {
 	AppSeries  *s;
 	AppFamily  *f;
 	bool		found;
+	Oid			allowed = actor;	/* an owner actor may write for */
 
 	check_available();
 
-	LWLockAcquire(app_shared->lock, LW_SHARED);
-	s = hash_search(app_series, key, HASH_FIND, NULL);
-	if (s != NULL && s->type == type)
+	for (;;)
 	{
+		LWLockAcquire(app_shared->lock, LW_SHARED);
+		s = hash_search(app_series, key, HASH_FIND, NULL);
+		if (s == NULL || s->type != type)
+			break;
+		if (s->owner != allowed)
+		{
+			Oid			owner = s->owner;
+
+			LWLockRelease(app_shared->lock);
+			if (!may_write(actor, owner))
+				not_owner(key->name, owner);
+			allowed = owner;
+			continue;
+		}
 		f = (type == APP_HISTOGRAM) ?
 			hash_search(app_families, key->name, HASH_FIND, NULL) : NULL;
 		apply(s, f, op, value);
@@ -510,8 +562,39 @@ update_series(AppSeriesKey *key, AppType type, AppOp op, double value)
 	}
 	LWLockRelease(app_shared->lock);
 
+	/* a new series, maybe of a new family */
+	LWLockAcquire(app_shared->lock, LW_SHARED);
+	f = hash_search(app_families, key->name, HASH_FIND, NULL);
+	if (f == NULL || f->owner != allowed)
+	{
+		Oid			owner = f ? f->owner : InvalidOid;
+
+		LWLockRelease(app_shared->lock);
+		if (OidIsValid(owner))
+		{
+			if (!may_write(actor, owner))
+				not_owner(key->name, owner);
+			allowed = owner;
+		}
+		else
+			check_not_reserved(key->name);
+	}
+	else
+		LWLockRelease(app_shared->lock);
+
 	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
-	f = family_enter_or_error(key->name, type);
+	f = family_enter_or_error(key->name, type, actor);
+	if (f->owner != actor && f->owner != allowed)
+	{
+		/* created or redefined by another role meanwhile: check again */
+		Oid			owner = f->owner;
+
+		LWLockRelease(app_shared->lock);
+		if (!may_write(actor, owner))
+			not_owner(key->name, owner);
+		update_series(key, type, op, value, actor);
+		return;
+	}
 	s = hash_search(app_series, key, HASH_FIND, NULL);
 	if (s == NULL)
 	{
@@ -532,6 +615,7 @@ update_series(AppSeriesKey *key, AppType type, AppOp op, double value)
 			int			i;
 
 			s->type = type;
+			s->owner = f->owner;
 			pg_atomic_init_u64(&s->value, 0);	/* 0.0 has all bits zero */
 			for (i = 0; i <= APP_MAX_BOUNDS; i++)
 				pg_atomic_init_u64(&s->buckets[i], 0);
@@ -588,7 +672,7 @@ record(FunctionCallInfo fcinfo, AppType type, AppOp op, int value_arg)
 				 errdetail("%g was given.", value),
 				 errhint("Use a gauge for a value that goes up and down.")));
 	build_key(name, pairs, type, &key);
-	update_series(&key, type, op, value);
+	update_series(&key, type, op, value, GetUserId());
 }
 
 PG_FUNCTION_INFO_V1(pg_prom_counter_inc);
@@ -701,7 +785,9 @@ pg_prom_count_rows(PG_FUNCTION_ARGS)
 		lvalues[i - 1] = value ? value : "";
 	}
 	key_from_labels(tg->tgargs[0], tg->tgnargs - 1, lnames, lvalues, APP_COUNTER, &key);
-	update_series(&key, APP_COUNTER, APP_OP_ADD, 1.0);
+	/* the table's owner counts: whoever may insert into it adds rows */
+	update_series(&key, APP_COUNTER, APP_OP_ADD, 1.0,
+				  td->tg_relation->rd_rel->relowner);
 
 	/* a BEFORE trigger hands the row on; an AFTER trigger's result is ignored */
 	return PointerGetDatum(tuple);
@@ -722,6 +808,7 @@ pg_prom_metric_define(PG_FUNCTION_ARGS)
 	double		bounds[APP_MAX_BOUNDS];
 	int			nbounds = 0;
 	AppFamily  *f;
+	Oid			owner;
 	int			i;
 
 	check_metric_name(name);
@@ -772,8 +859,24 @@ pg_prom_metric_define(PG_FUNCTION_ARGS)
 	}
 
 	check_available();
+	LWLockAcquire(app_shared->lock, LW_SHARED);
+	f = hash_search(app_families, name, HASH_FIND, NULL);
+	owner = f ? f->owner : InvalidOid;
+	LWLockRelease(app_shared->lock);
+	if (!OidIsValid(owner))
+		check_not_reserved(name);
+	else if (!may_write(GetUserId(), owner))
+		not_owner(name, owner);
+
 	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
-	f = family_enter_or_error(name, type);
+	f = family_enter_or_error(name, type, GetUserId());
+	if (f->owner != owner && f->owner != GetUserId())
+	{
+		Oid			other = f->owner;
+
+		LWLockRelease(app_shared->lock);
+		not_owner(name, other);
+	}
 	if (nbounds > 0 &&
 		(f->nbounds != nbounds || memcmp(f->bounds, bounds, nbounds * sizeof(double)) != 0))
 	{
@@ -801,12 +904,32 @@ pg_prom_metric_drop(PG_FUNCTION_ARGS)
 	char	   *name = required_text(fcinfo, 0, "the metric name");
 	HASH_SEQ_STATUS seq;
 	AppSeries  *s;
+	AppFamily  *f;
+	Oid			owner;
 	int64		removed = 0;
 	bool		found;
 
 	check_metric_name(name);
 	check_available();
+	LWLockAcquire(app_shared->lock, LW_SHARED);
+	f = hash_search(app_families, name, HASH_FIND, NULL);
+	owner = f ? f->owner : InvalidOid;
+	LWLockRelease(app_shared->lock);
+	if (OidIsValid(owner) && !may_write(GetUserId(), owner))
+		not_owner(name, owner);
+
 	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
+	f = hash_search(app_families, name, HASH_FIND, NULL);
+	if (f != NULL && f->owner != owner)
+	{
+		Oid			other = f->owner;
+
+		/* dropped and created again by someone else meanwhile */
+		LWLockRelease(app_shared->lock);
+		if (!may_write(GetUserId(), other))
+			not_owner(name, other);
+		LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
+	}
 	hash_search(app_families, name, HASH_REMOVE, &found);
 	if (found)
 	{
@@ -832,20 +955,11 @@ pg_prom_metric_drop(PG_FUNCTION_ARGS)
 
 /* ---------- reading ---------- */
 
-/* A copy of one series, taken under the lock. */
-typedef struct SeriesCopy
-{
-	AppSeriesKey key;
-	AppType		type;
-	double		value;
-	uint64		buckets[APP_MAX_BOUNDS + 1];
-} SeriesCopy;
-
 static int
 compare_series(const void *a, const void *b)
 {
-	const SeriesCopy *x = a;
-	const SeriesCopy *y = b;
+	const AppSeries *x = *(AppSeries *const *) a;
+	const AppSeries *y = *(AppSeries *const *) b;
 	int			c = strcmp(x->key.name, y->key.name);
 
 	if (c != 0)
@@ -858,169 +972,143 @@ compare_series(const void *a, const void *b)
 static int
 compare_families(const void *a, const void *b)
 {
-	return strcmp(((const AppFamily *) a)->name, ((const AppFamily *) b)->name);
+	return strcmp(((const AppFamilyCopy *) a)->name,
+				  ((const AppFamilyCopy *) b)->name);
 }
 
-/* Copies of every family and series, each sorted by name. */
-static void
-snapshot(AppFamily **families, int *nfamilies, SeriesCopy **series, int *nseries)
+/*
+ * Copies of every family and series, each sorted by name, in
+ * CurrentMemoryContext.  The shared lock is held while copying only.
+ */
+bool
+pgprom_app_metrics_snapshot(AppSnapshot *snap)
 {
 	HASH_SEQ_STATUS seq;
 	AppFamily  *f;
 	AppSeries  *s;
+	AppSeries  *raw;
+	AppSeries **sorted;
 	int			nf = 0;
 	int			ns = 0;
 	int			i;
 
+	memset(snap, 0, sizeof(AppSnapshot));
+	if (app_shared == NULL)
+		return false;
+
 	LWLockAcquire(app_shared->lock, LW_SHARED);
-	*families = palloc(sizeof(AppFamily) * Max(app_shared->nfamilies, 1));
-	*series = palloc(sizeof(SeriesCopy) * Max(app_shared->nseries, 1));
+	snap->families = palloc(sizeof(AppFamilyCopy) * Max(app_shared->nfamilies, 1));
+	raw = palloc(sizeof(AppSeries) * Max(app_shared->nseries, 1));
 	hash_seq_init(&seq, app_families);
 	while ((f = hash_seq_search(&seq)) != NULL)
-		(*families)[nf++] = *f;
+	{
+		AppFamilyCopy *c = &snap->families[nf++];
+
+		memcpy(c->name, f->name, APP_NAME_MAX);
+		c->type = f->type;
+		c->owner = f->owner;
+		c->nbounds = f->nbounds;
+		memcpy(c->bounds, f->bounds, sizeof(c->bounds));
+		memcpy(c->help, f->help, APP_HELP_MAX);
+	}
 	hash_seq_init(&seq, app_series);
 	while ((s = hash_seq_search(&seq)) != NULL)
 	{
-		SeriesCopy *c = &(*series)[ns++];
-		uint64		bits = pg_atomic_read_u64(&s->value);
+		AppSeries  *c = &raw[ns++];
 
 		c->key = s->key;
 		c->type = s->type;
-		memcpy(&c->value, &bits, sizeof(double));
+		pg_atomic_init_u64(&c->value, pg_atomic_read_u64(&s->value));
 		for (i = 0; i <= APP_MAX_BOUNDS; i++)
-			c->buckets[i] = pg_atomic_read_u64(&s->buckets[i]);
+			pg_atomic_init_u64(&c->buckets[i], pg_atomic_read_u64(&s->buckets[i]));
 	}
 	LWLockRelease(app_shared->lock);
-	qsort(*families, nf, sizeof(AppFamily), compare_families);
-	qsort(*series, ns, sizeof(SeriesCopy), compare_series);
-	*nfamilies = nf;
-	*nseries = ns;
-}
 
-/* Split a serialized label set into name and value arrays. */
-static int
-split_labels(const AppSeriesKey *key, const char **names, const char **values)
-{
-	int			n = 0;
-	int			off = 0;
+	qsort(snap->families, nf, sizeof(AppFamilyCopy), compare_families);
+	sorted = palloc(sizeof(AppSeries *) * Max(ns, 1));
+	for (i = 0; i < ns; i++)
+		sorted[i] = &raw[i];
+	qsort(sorted, ns, sizeof(AppSeries *), compare_series);
 
-	while (off < key->labels_len && n < APP_MAX_LABEL_PAIRS)
+	snap->series = palloc(sizeof(AppSeriesCopy) * Max(ns, 1));
+	for (i = 0; i < ns; i++)
 	{
-		names[n] = key->labels + off;
-		off += strlen(names[n]) + 1;
-		values[n] = key->labels + off;
-		off += strlen(values[n]) + 1;
-		n++;
-	}
-	return n;
-}
+		AppSeries  *r = sorted[i];
+		AppSeriesCopy *c = &snap->series[i];
+		uint64		bits = pg_atomic_read_u64(&r->value);
+		int			off = 0;
+		int			b;
 
-void
-pgprom_collect_app_metrics(PromWriter *w)
-{
-	AppFamily  *families;
-	SeriesCopy *series;
-	int			nfamilies;
-	int			nseries;
-	int			fi;
-	int			si = 0;
-	int			refused = 0;
-	static const PromType prom_types[] = {PROM_COUNTER, PROM_GAUGE, PROM_HISTOGRAM};
-
-	if (app_shared == NULL)
-		return;
-	snapshot(&families, &nfamilies, &series, &nseries);
-
-	/* how full the table is, to alert before the capacity error */
-	if (expo_family(w, "pg_prom_app_metric_series",
-					"Application metric series in use (pg_prom_counter_inc() and its kin).",
-					PROM_GAUGE))
-		expo_value(w, nseries);
-	if (expo_family(w, "pg_prom_app_metric_series_limit",
-					"Application metric series shared memory can hold (pg_prom.max_app_series).",
-					PROM_GAUGE))
-		expo_value(w, pgprom_max_app_series);
-
-	for (fi = 0; fi < nfamilies; fi++)
-	{
-		AppFamily  *f = &families[fi];
-		bool		open;
-
-		while (si < nseries && strcmp(series[si].key.name, f->name) < 0)
-			si++;
-		open = expo_family(w, f->name, f->help, prom_types[f->type]);
-		if (!open)
-			refused++;
-		for (; si < nseries && strcmp(series[si].key.name, f->name) == 0; si++)
+		c->name = r->key.name;
+		c->type = r->type;
+		memcpy(&c->value, &bits, sizeof(double));
+		for (b = 0; b <= APP_MAX_BOUNDS; b++)
+			c->buckets[b] = pg_atomic_read_u64(&r->buckets[b]);
+		c->nlabels = 0;
+		while (off < r->key.labels_len && c->nlabels < APP_MAX_LABEL_PAIRS)
 		{
-			const char *names[APP_MAX_LABEL_PAIRS];
-			const char *values[APP_MAX_LABEL_PAIRS];
-			int			n;
-
-			if (!open || series[si].type != f->type)
-				continue;
-			n = split_labels(&series[si].key, names, values);
-			if (f->type == APP_HISTOGRAM)
-				expo_histogram(w, n, names, values, f->bounds, f->nbounds,
-							   series[si].buckets, series[si].value);
-			else
-				expo_sample(w, NULL, n, names, values, series[si].value);
+			c->label_names[c->nlabels] = r->key.labels + off;
+			off += strlen(r->key.labels + off) + 1;
+			c->label_values[c->nlabels] = r->key.labels + off;
+			off += strlen(r->key.labels + off) + 1;
+			c->nlabels++;
 		}
 	}
+	snap->nfamilies = nf;
+	snap->nseries = ns;
+	return true;
+}
 
-	/* a name another collector already wrote: say so, now and then */
-	if (refused > 0)
-	{
-		TimestampTz now = GetCurrentTimestamp();
+bool
+pgprom_app_metric_exists(const char *name)
+{
+	bool		found;
 
-		pgprom_note_left_out(refused);
-		if (last_clash_log == 0 ||
-			TimestampDifferenceExceeds(last_clash_log, now, 60 * 1000))
-		{
-			last_clash_log = now;
-			ereport(LOG,
-					(errmsg("pg_prom: %d application metric families were left out of the scrape", refused),
-					 errdetail("Their names are used by other metrics of the scrape."),
-					 errhint("Use names with your application's prefix; see pg_prom_app_metrics().")));
-		}
-	}
+	if (app_shared == NULL || strlen(name) >= APP_NAME_MAX)
+		return false;
+	LWLockAcquire(app_shared->lock, LW_SHARED);
+	found = hash_search(app_families, name, HASH_FIND, NULL) != NULL;
+	LWLockRelease(app_shared->lock);
+	return found;
 }
 
 /*
  * pg_prom_app_metrics() - every series: name, type, labels (as in the
- * exposition), value (a histogram's sum) and count (histogram only).
+ * exposition), value (a histogram's sum), count (histogram only) and the
+ * role that owns its family.
  */
 Datum
 pg_prom_app_metrics(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AppFamily  *families;
-	SeriesCopy *series;
-	int			nfamilies;
-	int			nseries;
+	AppSnapshot snap;
+	int			fi = 0;
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (app_shared == NULL)
+	if (!pgprom_app_metrics_snapshot(&snap))
 		return (Datum) 0;
-	snapshot(&families, &nfamilies, &series, &nseries);
-	for (i = 0; i < nseries; i++)
+	for (i = 0; i < snap.nseries; i++)
 	{
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
-		const char *names[APP_MAX_LABEL_PAIRS];
-		const char *lvalues[APP_MAX_LABEL_PAIRS];
-		int			n = split_labels(&series[i].key, names, lvalues);
+		AppSeriesCopy *s = &snap.series[i];
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
 		StringInfoData labels;
+		char	   *owner = NULL;
 		int			j;
 
+		while (fi < snap.nfamilies && strcmp(snap.families[fi].name, s->name) < 0)
+			fi++;
+		if (fi < snap.nfamilies && strcmp(snap.families[fi].name, s->name) == 0)
+			owner = GetUserNameFromId(snap.families[fi].owner, true);
+
 		initStringInfo(&labels);
-		for (j = 0; j < n; j++)
+		for (j = 0; j < s->nlabels; j++)
 		{
 			const char *p;
 
-			appendStringInfo(&labels, "%s%s=\"", j > 0 ? "," : "", names[j]);
-			for (p = lvalues[j]; *p; p++)
+			appendStringInfo(&labels, "%s%s=\"", j > 0 ? "," : "", s->label_names[j]);
+			for (p = s->label_values[j]; *p; p++)
 			{
 				if (*p == '\\' || *p == '"')
 					appendStringInfoChar(&labels, '\\');
@@ -1031,20 +1119,24 @@ pg_prom_app_metrics(PG_FUNCTION_ARGS)
 			}
 			appendStringInfoChar(&labels, '"');
 		}
-		values[0] = CStringGetTextDatum(series[i].key.name);
-		values[1] = CStringGetTextDatum(app_type_names[series[i].type]);
+		values[0] = CStringGetTextDatum(s->name);
+		values[1] = CStringGetTextDatum(app_type_names[s->type]);
 		values[2] = CStringGetTextDatum(labels.data);
-		values[3] = Float8GetDatum(series[i].value);
-		if (series[i].type == APP_HISTOGRAM)
+		values[3] = Float8GetDatum(s->value);
+		if (s->type == APP_HISTOGRAM)
 		{
 			uint64		count = 0;
 
 			for (j = 0; j <= APP_MAX_BOUNDS; j++)
-				count += series[i].buckets[j];
+				count += s->buckets[j];
 			values[4] = Int64GetDatum((int64) count);
 		}
 		else
 			nulls[4] = true;
+		if (owner)
+			values[5] = CStringGetTextDatum(owner);
+		else
+			nulls[5] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -1,23 +1,68 @@
 /*-------------------------------------------------------------------------
  *
  * appmetrics.h
- *		Application metrics recorded from SQL: counters, gauges and
- *		histograms in shared memory.
+ *		Application metrics recorded from SQL into shared memory, and a
+ *		consistent copy of them for the exposition.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef PG_PROM_APPMETRICS_H
 #define PG_PROM_APPMETRICS_H
 
-#include "scrape/expo.h"
+#define APP_NAME_MAX 128		/* metric name, with its NUL */
+#define APP_MAX_LABEL_PAIRS 8
+#define APP_MAX_BOUNDS 20		/* histogram upper bounds besides +Inf */
+#define APP_HELP_MAX 256
 
-/* pg_prom.max_app_series (pg_prom.c) */
+typedef enum AppType
+{
+	APP_COUNTER,
+	APP_GAUGE,
+	APP_HISTOGRAM
+} AppType;
+
+/* A copy of one family. */
+typedef struct AppFamilyCopy
+{
+	char		name[APP_NAME_MAX];
+	AppType		type;
+	Oid			owner;
+	int			nbounds;
+	double		bounds[APP_MAX_BOUNDS];
+	char		help[APP_HELP_MAX];
+} AppFamilyCopy;
+
+/* A copy of one series: labels sorted by name. */
+typedef struct AppSeriesCopy
+{
+	const char *name;
+	AppType		type;
+	int			nlabels;
+	const char *label_names[APP_MAX_LABEL_PAIRS];
+	const char *label_values[APP_MAX_LABEL_PAIRS];
+	double		value;			/* a histogram's sum */
+	uint64		buckets[APP_MAX_BOUNDS + 1];	/* per bucket, the last +Inf */
+} AppSeriesCopy;
+
+/* Every family and series, each sorted by name, taken at one moment. */
+typedef struct AppSnapshot
+{
+	int			nfamilies;
+	AppFamilyCopy *families;
+	int			nseries;
+	AppSeriesCopy *series;
+} AppSnapshot;
+
+extern const char *const pgprom_app_type_names[];
 
 extern Size pgprom_app_metrics_shmem_size(void);
 extern void pgprom_app_metrics_shmem_request(void);
 extern void pgprom_app_metrics_shmem_init(void);
 
-/* The app_metrics collector. */
-extern void pgprom_collect_app_metrics(PromWriter *w);
+/* False when application metrics are off (not preloaded, or capacity 0). */
+extern bool pgprom_app_metrics_snapshot(AppSnapshot *snap);
+
+/* Whether a family of that name is defined. */
+extern bool pgprom_app_metric_exists(const char *name);
 
 #endif							/* PG_PROM_APPMETRICS_H */

@@ -1,69 +1,75 @@
 /*-------------------------------------------------------------------------
  *
  * custom.c
- *		Collector queries defined in SQL (pg_prom_register_query).
+ *		Collector queries defined in SQL: registration, the checks, and
+ *		running one as pg_prom.custom_query_role.
  *
  * postgres_exporter's queries.yaml, inside the database: a registered query
  * has a metric name, help text, a type (gauge or counter), label columns
  * and value columns; each value column becomes the family
  * <name>_<column>, each row a series labelled by the label columns.
  * Definitions live in the extension's table pg_prom_queries (dumped by
- * pg_dump as extension configuration), in pg_prom.database for the HTTP
- * endpoint.
+ * pg_dump as extension configuration).
  *
- * At scrape time each query runs on its own, in the renderer's isolation
- * (a subtransaction with lock_timeout and a statement timeout of at most
- * pg_prom.custom_query_timeout), and additionally:
- *	- as pg_prom.custom_query_role, a role that must not be a superuser,
- *	  in a security-restricted operation;
- *	- read-only: SPI's read-only mode and a read-only subtransaction, so
- *	  that neither the statement nor a function it calls can write;
- *	- with search_path = public (at registration too), so names resolve
- *	  the same way for the registering session and the worker;
- *	- over at most pg_prom.custom_query_max_rows rows.
- * Its failure drops only its own families and shows as
- * pg_scrape_collector_success{collector="custom:<name>"} 0.
- *
- * pg_prom_check_query() is the registration-time check: names, type and
- * columns, and a run of the query with LIMIT 0 as the same role, so that a
- * query that cannot parse, names a missing column, returns a non-numeric
- * value or lacks privileges is refused when it is registered.
+ * The text of a query is SQL written by a user, so:
+ *	- it must parse (raw_parser) as exactly one SELECT, VALUES or
+ *	  WITH ... SELECT, without SELECT INTO, row locks or data-modifying
+ *	  WITH; it is then run as the subquery of pg_prom's own SELECT, after
+ *	  checking that the whole text is still one statement;
+ *	- it runs as pg_prom.custom_query_role (never a superuser), in a
+ *	  security-restricted operation, read-only (SPI's read-only mode and a
+ *	  read-only transaction), with search_path = public, and every setting
+ *	  it changes is put back when it ends;
+ *	- at scrape time it runs in a short-lived worker of its own
+ *	  (custom_worker.c), which is terminated when it outlives its timeout
+ *	  and takes any session state the query left with it.
+ * Registering is allowed to superusers and to roles with the privileges
+ * of pg_prom.custom_query_role that were granted EXECUTE on
+ * pg_prom_register_query(): whoever registers decides what that role runs.
+ * The functions are not SECURITY DEFINER: they write pg_prom_queries as its
+ * owner through fully qualified SQL, after the checks, and nothing a user
+ * can create is ever resolved while they do.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
 
+#include "backend/appmetrics.h"
 #include "guc.h"
+#include "names.h"
 #include "scrape/custom.h"
-#include "scrape/render.h"
+#include "scrape/query.h"
+#include "scrape/scrape.h"
 
 /* Longest name prefix; a family adds "_" and the column name. */
 #define CUSTOM_NAME_MAX 100
-#define CUSTOM_MAX_LABELS 16
-#define CUSTOM_MAX_VALUES 16
-/* Most definitions loaded per render. */
-#define CUSTOM_MAX_QUERIES 200
+/* Longest query text. */
+#define CUSTOM_QUERY_MAX (64 * 1024)
 /* Name resolution of every custom query: qualify other schemas' tables. */
 #define CUSTOM_SEARCH_PATH "public"
 
+PG_FUNCTION_INFO_V1(pg_prom_register_query);
+PG_FUNCTION_INFO_V1(pg_prom_unregister_query);
 
-static List *loaded = NIL;
-
-PG_FUNCTION_INFO_V1(pg_prom_check_query);
-
-/* ---------- names and columns ---------- */
+/*---- names and columns ----*/
 
 static void
 check_definition(const char *name, const char *metric_type,
@@ -72,7 +78,7 @@ check_definition(const char *name, const char *metric_type,
 	int			i;
 	int			j;
 
-	if (strlen(name) > CUSTOM_NAME_MAX || !expo_valid_metric_name(name))
+	if (strlen(name) > CUSTOM_NAME_MAX || !pgprom_valid_metric_name(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("invalid metric name \"%s\"", name),
@@ -91,7 +97,7 @@ check_definition(const char *name, const char *metric_type,
 						   CUSTOM_MAX_LABELS, CUSTOM_MAX_VALUES)));
 	for (i = 0; i < nlabels; i++)
 	{
-		if (!expo_valid_label_name(labels[i]))
+		if (!pgprom_valid_label_name(labels[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
 					 errmsg("invalid label column \"%s\"", labels[i]),
@@ -105,15 +111,22 @@ check_definition(const char *name, const char *metric_type,
 	}
 	for (i = 0; i < nvalues; i++)
 	{
-		char		family[CUSTOM_NAME_MAX + NAMEDATALEN + 2];
+		char	   *family = psprintf("%s_%s", name, values[i]);
+		const char *why;
 
-		snprintf(family, sizeof(family), "%s_%s", name, values[i]);
-		if (!expo_valid_label_name(values[i]) || !expo_valid_metric_name(family))
+		if (!pgprom_valid_label_name(values[i]) || !pgprom_valid_metric_name(family))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
 					 errmsg("invalid value column \"%s\"", values[i]),
 					 errdetail("Value columns name the families <name>_<column>, so they are made of [a-zA-Z0-9_]."),
 					 errhint("Rename the column in the query, for example \"AS total\".")));
+		if (pgprom_name_reserved(family, &why))
+			ereport(ERROR,
+					(errcode(ERRCODE_RESERVED_NAME),
+					 errmsg("metric name \"%s\" is reserved for pg_prom's own metrics", family),
+					 errdetail("Names starting with \"%s\" or equal to it, up to a _total, _bucket, _sum, _count, _created or _info suffix, are pg_prom's.",
+							   why),
+					 errhint("Prefix custom metrics with your application's name, for example \"shop_\".")));
 		for (j = 0; j < i; j++)
 			if (strcmp(values[i], values[j]) == 0)
 				ereport(ERROR,
@@ -128,8 +141,8 @@ check_definition(const char *name, const char *metric_type,
 }
 
 /* Whether a column type can be a sample value. */
-static bool
-numeric_type(Oid type)
+bool
+pgprom_custom_numeric_type(Oid type)
 {
 	switch (getBaseType(type))
 	{
@@ -173,50 +186,169 @@ value_of(Datum d, Oid type)
 	}
 }
 
-/* ---------- running as the configured role ---------- */
+/*---- the query text ----*/
 
-/* The role custom queries run as; errors when unusable. */
-static Oid
-custom_role(void)
+/* The text without trailing white space and semicolons, in new memory. */
+static char *
+trimmed(const char *query)
 {
-	const char *name = pgprom_custom_query_role;
-	Oid			roleid;
+	char	   *q = pstrdup(query);
+	size_t		n = strlen(q);
 
-	if (name == NULL || name[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pg_prom.custom_query_role is not set"),
-				 errhint("Set it to a role without superuser rights, for example pg_monitor.")));
-	roleid = get_role_oid(name, true);
-	if (!OidIsValid(roleid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("role \"%s\" of pg_prom.custom_query_role does not exist", name)));
-	if (superuser_arg(roleid))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("pg_prom.custom_query_role \"%s\" is a superuser", name),
-				 errdetail("Custom queries never run with superuser rights."),
-				 errhint("Use a role with only the privileges the queries need, for example pg_monitor plus SELECT on application tables.")));
-	return roleid;
+	while (n > 0 && (q[n - 1] == ';' || q[n - 1] == ' ' || q[n - 1] == '\t' ||
+					 q[n - 1] == '\n' || q[n - 1] == '\r' || q[n - 1] == '\f' ||
+					 q[n - 1] == '\v'))
+		q[--n] = '\0';
+	return q;
 }
 
 /*
- * Execute sql read-only as the custom role, at most tcount rows.  The
- * caller runs this in a subtransaction or transaction that an error
- * aborts; aborting restores the user and the read-only state.
+ * A syntax error's position is in the query's text, not in the statement
+ * that registers it (as SPI reports errors in the queries it runs).
  */
 static void
-execute_as_role(const char *sql, long tcount)
+parse_error_context(void *arg)
 {
-	Oid			roleid = custom_role();
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery((const char *) arg);
+	}
+}
+
+/*
+ * Refuse anything but one plain query: exactly one statement, a SELECT,
+ * VALUES or WITH ... SELECT, with no SELECT INTO (which creates a table),
+ * no row locks and no data-modifying WITH.
+ */
+static void
+check_single_select(const char *query)
+{
+	List	   *stmts;
+	SelectStmt *select;
+	ErrorContextCallback errcb;
+
+	if (strlen(query) > CUSTOM_QUERY_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("custom query is too long"),
+				 errdetail("At most %d bytes are allowed.", CUSTOM_QUERY_MAX)));
+	errcb.callback = parse_error_context;
+	errcb.arg = unconstify(char *, query);
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	stmts = raw_parser(query, RAW_PARSE_DEFAULT);
+	error_context_stack = errcb.previous;
+	if (list_length(stmts) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a custom query must be a single SELECT"),
+				 errdetail("The text holds %d statements.", list_length(stmts))));
+	select = (SelectStmt *) ((RawStmt *) linitial(stmts))->stmt;
+	if (!IsA(select, SelectStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a custom query must be a single SELECT"),
+				 errhint("SELECT, VALUES and WITH ... SELECT are allowed.")));
+	if (select->intoClause != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a custom query cannot use SELECT INTO")));
+	if (select->lockingClause != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a custom query cannot lock rows (FOR UPDATE, FOR SHARE)")));
+	if (select->withClause != NULL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, select->withClause->ctes)
+		{
+			CommonTableExpr *cte = lfirst(lc);
+
+			if (!IsA(cte->ctequery, SelectStmt))
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("a custom query cannot modify data"),
+						 errdetail("WITH query \"%s\" is not a SELECT.", cte->ctename)));
+		}
+	}
+}
+
+/*---- running as the configured role ----*/
+
+/*
+ * What is wrong with pg_prom.custom_query_role, or NULL (and *roleid) when
+ * it can be used: it must exist and must not be a superuser.
+ */
+const char *
+pgprom_custom_role_problem(Oid *roleid)
+{
+	const char *name = pgprom_custom_query_role;
+
+	if (name == NULL || name[0] == '\0')
+		return "pg_prom.custom_query_role is not set";
+	*roleid = get_role_oid(name, true);
+	if (!OidIsValid(*roleid))
+		return psprintf("role \"%s\" of pg_prom.custom_query_role does not exist", name);
+	if (superuser_arg(*roleid))
+		return psprintf("pg_prom.custom_query_role \"%s\" is a superuser", name);
+	return NULL;
+}
+
+/* The role custom queries run as; errors when unusable. */
+Oid
+pgprom_custom_role(void)
+{
+	Oid			roleid = InvalidOid;
+	const char *problem = pgprom_custom_role_problem(&roleid);
+
+	if (problem == NULL)
+		return roleid;
+	if (OidIsValid(roleid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s", problem),
+				 errdetail("Custom queries never run with superuser rights."),
+				 errhint("Use a role with only the privileges the queries need, for example pg_monitor plus SELECT on application tables.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("%s", problem),
+			 errhint("Set it to a role without superuser rights, for example pg_monitor.")));
+	return InvalidOid;			/* not reached */
+}
+
+/*
+ * Execute a custom query as the custom role: read-only, in a
+ * security-restricted operation, with search_path = public, at most tcount
+ * rows (0: all), or none at all with limit0 (the registration check).
+ * SPI must be connected; the caller runs this in a (sub)transaction that an
+ * error aborts, and the abort puts the user, the read-only state and the
+ * settings back.  On success the settings the query changed are put back
+ * here, so nothing it did outlives it.
+ */
+void
+pgprom_custom_execute(const char *query, Oid roleid, bool limit0, uint64 tcount)
+{
+	char	   *q = trimmed(query);
 	Oid			save_userid;
 	int			save_sec_context;
 	bool		save_read_only = XactReadOnly;
 	int			nestlevel;
+	char	   *sql;
+	SPIPlanPtr	plan;
 	int			ret;
 
-	/* the same name resolution at registration and at every scrape */
+	check_single_select(q);
+	if (superuser_arg(roleid))
+		elog(ERROR, "pg_prom: custom queries never run as a superuser");
+	/* newlines: a query may end in a -- comment */
+	sql = psprintf("SELECT * FROM (\n%s\n) AS pg_prom_custom_query%s", q,
+				   limit0 ? " LIMIT 0" : "");
+
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", CUSTOM_SEARCH_PATH, PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
@@ -226,274 +358,32 @@ execute_as_role(const char *sql, long tcount)
 						   SECURITY_RESTRICTED_OPERATION);
 	XactReadOnly = true;
 
-	ret = SPI_execute(sql, true, tcount);
-
-	XactReadOnly = save_read_only;
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-	AtEOXact_GUC(true, nestlevel);
+	plan = SPI_prepare(sql, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "pg_prom: SPI_prepare failed: %s",
+			 SPI_result_code_string(SPI_result));
+	/* the wrapped text is one statement too, or it is not run at all */
+	if (list_length(SPI_plan_get_plan_sources(plan)) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a custom query must be a single SELECT")));
+	ret = SPI_execute_plan(plan, NULL, NULL, true, limit0 ? 0 : (long) tcount);
 	if (ret != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("a custom query must be a single SELECT")));
+
+	XactReadOnly = save_read_only;
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	AtEOXact_GUC(false, nestlevel);
 }
 
-static char *
-wrapped(const char *query, const char *suffix)
-{
-	/* newlines: a query may end in a -- comment */
-	return psprintf("SELECT * FROM (\n%s\n) AS pg_prom_custom_query%s", query, suffix);
-}
-
-typedef struct CheckContext
-{
-	const char *name;
-} CheckContext;
-
-static void
-check_error_context(void *arg)
-{
-	CheckContext *c = arg;
-
-	errcontext("checking custom query \"%s\" as role \"%s\"", c->name,
-			   pgprom_custom_query_role ? pgprom_custom_query_role : "");
-}
-
-static char **
-text_array(ArrayType *arr, int *n, const char *what)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
-	int			i;
-
-	if (arr == NULL)
-	{
-		*n = 0;
-		return NULL;
-	}
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
-	out = palloc(sizeof(char *) * Max(*n, 1));
-	for (i = 0; i < *n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not contain nulls", what)));
-		out[i] = TextDatumGetCString(elems[i]);
-	}
-	return out;
-}
-
-/*
- * pg_prom_check_query(name, query, metric_type, label_columns,
- *					   value_columns) returns text[]
- *
- * Checks a definition and returns its value columns (when value_columns is
- * NULL: every column that is not a label).  Called by
- * pg_prom_register_query() before it stores the definition.
- */
-Datum
-pg_prom_check_query(PG_FUNCTION_ARGS)
-{
-	char	   *name;
-	char	   *query;
-	char	   *metric_type;
-	char	  **labels;
-	char	  **values;
-	int			nlabels;
-	int			nvalues;
-	TupleDesc	desc;
-	ErrorContextCallback errcb;
-	CheckContext ctx;
-	Datum	   *out;
-	int			i;
-
-	for (i = 0; i < 3; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("the name, query and metric type must not be null")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	metric_type = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	labels = text_array(PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), &nlabels, "label_columns");
-	values = text_array(PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4), &nvalues, "value_columns");
-	if (!PG_ARGISNULL(4) && nvalues == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("value_columns is empty"),
-				 errhint("List at least one column, or pass NULL for every column that is not a label.")));
-	check_definition(name, metric_type, nlabels, labels, nvalues, values);
-
-	/* run it with LIMIT 0: parse, plan, permissions, nothing fetched */
-	ctx.name = name;
-	errcb.callback = check_error_context;
-	errcb.arg = &ctx;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pg_prom: SPI_connect failed");
-	execute_as_role(wrapped(query, " LIMIT 0"), 0);
-	desc = SPI_tuptable->tupdesc;
-	error_context_stack = errcb.previous;
-
-	for (i = 0; i < nlabels; i++)
-		if (SPI_fnumber(desc, labels[i]) <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("custom query \"%s\" has no column \"%s\" for a label", name, labels[i])));
-	if (PG_ARGISNULL(4))
-	{
-		/* every column that is not a label */
-		values = palloc(sizeof(char *) * Max(desc->natts, 1));
-		nvalues = 0;
-		for (i = 0; i < desc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
-			const char *col = NameStr(att->attname);
-			int			j;
-			bool		is_label = false;
-
-			for (j = 0; j < nlabels; j++)
-				is_label |= (strcmp(col, labels[j]) == 0);
-			if (!is_label)
-				values[nvalues++] = pstrdup(col);
-		}
-		if (nvalues == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("custom query \"%s\" returns no value column", name),
-					 errhint("Every column is a label; add a numeric column.")));
-		check_definition(name, metric_type, nlabels, labels, nvalues, values);
-	}
-	for (i = 0; i < nvalues; i++)
-	{
-		int			col = SPI_fnumber(desc, values[i]);
-
-		if (col <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("custom query \"%s\" has no column \"%s\" for a value", name, values[i])));
-		if (!numeric_type(SPI_gettypeid(desc, col)))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("value column \"%s\" of custom query \"%s\" is of type %s", values[i], name,
-							format_type_be(SPI_gettypeid(desc, col))),
-					 errhint("Values must be numbers (integer, numeric, real, double precision) or boolean; cast the column.")));
-	}
-	SPI_finish();
-
-	out = palloc(sizeof(Datum) * nvalues);
-	for (i = 0; i < nvalues; i++)
-		out[i] = CStringGetTextDatum(values[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(out, nvalues, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-/* ---------- loading, for a render ---------- */
-
-static uint64
-hash_definition(const CustomQuery *q)
-{
-	StringInfoData s;
-	uint64		h;
-	int			i;
-
-	initStringInfo(&s);
-	appendStringInfo(&s, "%s\x1f%s\x1f%s\x1f%d\x1f%d", q->name, q->query, q->help,
-					 q->counter, q->min_interval_s);
-	for (i = 0; i < q->nlabels; i++)
-		appendStringInfo(&s, "\x1fl%s", q->labels[i]);
-	for (i = 0; i < q->nvalues; i++)
-		appendStringInfo(&s, "\x1fv%s", q->values[i]);
-	h = hash_bytes_extended((const unsigned char *) s.data, s.len, 0);
-	pfree(s.data);
-	return h;
-}
-
-/*
- * The custom_queries collector: read the enabled definitions of this
- * database, if the extension is installed here.  It writes nothing
- * itself; the renderer runs each query on its own afterwards.
- */
-void
-pgprom_collect_custom_queries(PromWriter *w)
-{
-	MemoryContext render_cxt = pgprom_render_context();
-	char	   *schema;
-	uint64		n;
-	uint64		r;
-	int			ret;
-
-	loaded = NIL;
-	ret = SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e"
-					  " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
-					  " WHERE e.extname OPERATOR(pg_catalog.=) 'pg_prom'", true, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed == 0)
-		return;
-	schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-	ret = SPI_execute(psprintf("SELECT name, query, help, metric_type, label_columns, value_columns,"
-							   " pg_catalog.ceil(pg_catalog.date_part('epoch', min_interval))::pg_catalog.int4"
-							   " FROM %s.pg_prom_queries WHERE enabled ORDER BY name LIMIT %d",
-							   quote_identifier(schema), CUSTOM_MAX_QUERIES),
-					  true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "pg_prom: reading pg_prom_queries failed");
-	n = SPI_processed;
-	for (r = 0; r < n; r++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MemoryContext old;
-		CustomQuery *q;
-		bool		isnull;
-		Datum		d;
-		char	   *type;
-
-		old = MemoryContextSwitchTo(render_cxt);
-		q = palloc0(sizeof(CustomQuery));
-		q->name = SPI_getvalue(tup, desc, 1);
-		q->label = psprintf("custom:%s", q->name);
-		q->query = SPI_getvalue(tup, desc, 2);
-		q->help = SPI_getvalue(tup, desc, 3);
-		type = SPI_getvalue(tup, desc, 4);
-		q->counter = (type != NULL && strcmp(type, "counter") == 0);
-		d = SPI_getbinval(tup, desc, 5, &isnull);
-		q->labels = text_array(isnull ? NULL : DatumGetArrayTypeP(d), &q->nlabels, "label_columns");
-		d = SPI_getbinval(tup, desc, 6, &isnull);
-		q->values = text_array(isnull ? NULL : DatumGetArrayTypeP(d), &q->nvalues, "value_columns");
-		d = SPI_getbinval(tup, desc, 7, &isnull);
-		q->min_interval_s = isnull ? 0 : DatumGetInt32(d);
-		if (q->help == NULL)
-			q->help = "";
-		q->definition_hash = hash_definition(q);
-		loaded = lappend(loaded, q);
-		MemoryContextSwitchTo(old);
-	}
-}
-
-List *
-pgprom_custom_queries_loaded(void)
-{
-	return loaded;
-}
+/*---- writing a query's families ----*/
 
 void
-pgprom_custom_queries_forget(void)
+pgprom_custom_query_write(PromWriter *w, const CustomQuery *q, Oid roleid,
+						  int max_rows)
 {
-	loaded = NIL;
-}
-
-/* ---------- running one, at scrape time ---------- */
-
-void
-pgprom_custom_query_run(PromWriter *w, void *arg)
-{
-	CustomQuery *q = arg;
 	int			label_cols[CUSTOM_MAX_LABELS];
 	int			value_cols[CUSTOM_MAX_VALUES];
 	Oid			value_types[CUSTOM_MAX_VALUES];
@@ -509,14 +399,14 @@ pgprom_custom_query_run(PromWriter *w, void *arg)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("custom query \"%s\" has an invalid column list", q->name)));
 
-	execute_as_role(wrapped(q->query, ""), (long) pgprom_custom_query_max_rows + 1);
+	pgprom_custom_execute(q->query, roleid, false, (uint64) max_rows + 1);
 	tt = SPI_tuptable;
 	desc = tt->tupdesc;
 	nrows = SPI_processed;
-	if (nrows > (uint64) pgprom_custom_query_max_rows)
+	if (nrows > (uint64) max_rows)
 	{
-		pgprom_note_left_out(nrows - pgprom_custom_query_max_rows);
-		nrows = pgprom_custom_query_max_rows;
+		pgprom_note_left_out(nrows - max_rows);
+		nrows = max_rows;
 	}
 
 	for (i = 0; i < q->nlabels; i++)
@@ -535,7 +425,7 @@ pgprom_custom_query_run(PromWriter *w, void *arg)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("custom query \"%s\" no longer returns column \"%s\"", q->name, q->values[i])));
 		value_types[i] = SPI_gettypeid(desc, value_cols[i]);
-		if (!numeric_type(value_types[i]))
+		if (!pgprom_custom_numeric_type(value_types[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("value column \"%s\" of custom query \"%s\" is not numeric", q->values[i], q->name)));
@@ -571,4 +461,457 @@ pgprom_custom_query_run(PromWriter *w, void *arg)
 						label_values, value_of(d, value_types[i]));
 		}
 	}
+}
+
+/*---- loading the definitions, for a render ----*/
+
+static char **
+text_array(ArrayType *arr, int *n, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+	int			i;
+
+	if (arr == NULL)
+	{
+		*n = 0;
+		return NULL;
+	}
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	out = palloc(sizeof(char *) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain nulls", what)));
+		out[i] = TextDatumGetCString(elems[i]);
+	}
+	return out;
+}
+
+static uint64
+hash_definition(const CustomQuery *q)
+{
+	StringInfoData s;
+	uint64		h;
+	int			i;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "%s\x1f%s\x1f%s\x1f%d\x1f%d", q->name, q->query, q->help,
+					 q->counter, q->min_interval_s);
+	for (i = 0; i < q->nlabels; i++)
+		appendStringInfo(&s, "\x1fl%s", q->labels[i]);
+	for (i = 0; i < q->nvalues; i++)
+		appendStringInfo(&s, "\x1fv%s", q->values[i]);
+	h = hash_bytes_extended((const unsigned char *) s.data, s.len, 0);
+	pfree(s.data);
+	return h;
+}
+
+/*
+ * The enabled definitions of this database (NIL when the extension is not
+ * installed here), in CurrentMemoryContext, in name order, at most
+ * CUSTOM_MAX_QUERIES.  SPI must be connected.
+ */
+List *
+pgprom_custom_queries_load(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *result = NIL;
+	char	   *table = pgprom_extension_relation("pg_prom", "pg_prom_queries", NULL);
+	uint64		n;
+	uint64		r;
+	int			ret;
+
+	if (table == NULL)
+		return NIL;
+	ret = SPI_execute(psprintf("SELECT name, query, help, metric_type, label_columns, value_columns,"
+							   " pg_catalog.ceil(pg_catalog.date_part('epoch', min_interval))::pg_catalog.int4"
+							   " FROM %s WHERE enabled ORDER BY name LIMIT %d",
+							   table, CUSTOM_MAX_QUERIES),
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "pg_prom: reading pg_prom_queries failed");
+	n = SPI_processed;
+	for (r = 0; r < n; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		CustomQuery *q = palloc0(sizeof(CustomQuery));
+		bool		isnull;
+		Datum		d;
+		char	   *type;
+
+		q->name = SPI_getvalue(tup, desc, 1);
+		q->query = SPI_getvalue(tup, desc, 2);
+		q->help = SPI_getvalue(tup, desc, 3);
+		type = SPI_getvalue(tup, desc, 4);
+		q->counter = (type != NULL && strcmp(type, "counter") == 0);
+		d = SPI_getbinval(tup, desc, 5, &isnull);
+		q->labels = text_array(isnull ? NULL : DatumGetArrayTypeP(d), &q->nlabels, "label_columns");
+		d = SPI_getbinval(tup, desc, 6, &isnull);
+		q->values = text_array(isnull ? NULL : DatumGetArrayTypeP(d), &q->nvalues, "value_columns");
+		d = SPI_getbinval(tup, desc, 7, &isnull);
+		q->min_interval_s = isnull ? 0 : DatumGetInt32(d);
+		if (q->help == NULL)
+			q->help = "";
+		snprintf(q->label, sizeof(q->label), "custom:%s", q->name);
+		q->definition_hash = hash_definition(q);
+		result = lappend(result, q);
+		MemoryContextSwitchTo(old);
+	}
+	return result;
+}
+
+/*---- registration ----*/
+
+typedef struct CheckContext
+{
+	const char *name;
+} CheckContext;
+
+static void
+check_error_context(void *arg)
+{
+	CheckContext *c = arg;
+
+	errcontext("checking custom query \"%s\" as role \"%s\"", c->name,
+			   pgprom_custom_query_role ? pgprom_custom_query_role : "");
+}
+
+/*
+ * Registering decides what pg_prom.custom_query_role runs at every scrape:
+ * only superusers and roles that have its privileges may do it.
+ */
+static void
+check_may_register(void)
+{
+	Oid			roleid = pgprom_custom_role();
+
+	if (!superuser() && !has_privs_of_role(GetUserId(), roleid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to change custom queries"),
+				 errdetail("Custom queries run as role \"%s\" (pg_prom.custom_query_role); changing them requires the privileges of that role.",
+						   pgprom_custom_query_role),
+				 errhint("GRANT %s TO the role that registers them.",
+						 quote_identifier(pgprom_custom_query_role))));
+}
+
+/*
+ * Check the query as the custom role with LIMIT 0 (parse, plan,
+ * permissions, nothing fetched) and work out its value columns: the given
+ * ones, or every column that is not a label.
+ */
+static char **
+check_columns(const char *name, const char *query, int nlabels, char **labels,
+			  int *nvalues, char **values)
+{
+	TupleDesc	desc;
+	ErrorContextCallback errcb;
+	CheckContext ctx;
+	int			i;
+
+	ctx.name = name;
+	errcb.callback = check_error_context;
+	errcb.arg = &ctx;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	pgprom_custom_execute(query, pgprom_custom_role(), true, 0);
+	desc = SPI_tuptable->tupdesc;
+	error_context_stack = errcb.previous;
+
+	for (i = 0; i < nlabels; i++)
+		if (SPI_fnumber(desc, labels[i]) <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("custom query \"%s\" has no column \"%s\" for a label", name, labels[i])));
+	if (values == NULL)
+	{
+		values = palloc(sizeof(char *) * Max(desc->natts, 1));
+		*nvalues = 0;
+		for (i = 0; i < desc->natts; i++)
+		{
+			const char *col = NameStr(TupleDescAttr(desc, i)->attname);
+			bool		is_label = false;
+			int			j;
+
+			for (j = 0; j < nlabels; j++)
+				is_label |= (strcmp(col, labels[j]) == 0);
+			if (!is_label)
+				values[(*nvalues)++] = pstrdup(col);
+		}
+		if (*nvalues == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("custom query \"%s\" returns no value column", name),
+					 errhint("Every column is a label; add a numeric column.")));
+	}
+	for (i = 0; i < *nvalues; i++)
+	{
+		int			col = SPI_fnumber(desc, values[i]);
+
+		if (col <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("custom query \"%s\" has no column \"%s\" for a value", name, values[i])));
+		if (!pgprom_custom_numeric_type(SPI_gettypeid(desc, col)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("value column \"%s\" of custom query \"%s\" is of type %s", values[i], name,
+							format_type_be(SPI_gettypeid(desc, col))),
+					 errhint("Values must be numbers (integer, numeric, real, double precision) or boolean; cast the column.")));
+	}
+	return values;
+}
+
+/*
+ * A family of the new definition that another source already writes: an
+ * application metric, or another registered query of this database.
+ */
+static void
+check_not_taken(const char *table, const char *name, int nvalues, char **values)
+{
+	Datum		arg = CStringGetTextDatum(name);
+	Oid			argtype = TEXTOID;
+	uint64		r;
+	int			i;
+
+	for (i = 0; i < nvalues; i++)
+	{
+		char	   *family = psprintf("%s_%s", name, values[i]);
+
+		if (pgprom_app_metric_exists(family))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("metric \"%s\" is already an application metric", family),
+					 errdetail("Custom query \"%s\" would write the family %s, which pg_prom_counter_inc() and its kin already write.",
+							   name, family),
+					 errhint("Use another name for the query, or drop the application metric with pg_prom_metric_drop().")));
+	}
+	if (SPI_execute_with_args(psprintf("SELECT name, value_columns FROM %s WHERE name OPERATOR(pg_catalog.<>) $1",
+									   table),
+							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_prom: reading pg_prom_queries failed");
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		char	   *other = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
+		bool		isnull;
+		Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+		int			nother;
+		char	  **ovalues = text_array(isnull ? NULL : DatumGetArrayTypeP(d), &nother, "value_columns");
+		int			j;
+
+		for (i = 0; i < nvalues; i++)
+		{
+			char	   *family = psprintf("%s_%s", name, values[i]);
+
+			for (j = 0; j < nother; j++)
+				if (strcmp(family, psprintf("%s_%s", other, ovalues[j])) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_DUPLICATE_OBJECT),
+							 errmsg("metric \"%s\" is already written by custom query \"%s\"", family, other),
+							 errhint("Use another name for the query.")));
+		}
+	}
+}
+
+/*
+ * Run sql with args on pg_prom_queries as the table's owner, with
+ * search_path = pg_catalog, pg_temp, in a security-restricted operation.
+ * Returns the rows processed.
+ */
+static uint64
+write_as_owner(Oid relid, const char *sql, int nargs, Oid *argtypes,
+			   Datum *args, const char *nulls)
+{
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			nestlevel;
+	int			ret;
+
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "pg_prom: cache lookup failed for relation %u", relid);
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+	}
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	ret = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0);
+	if (ret != SPI_OK_INSERT && ret != SPI_OK_DELETE && ret != SPI_OK_UPDATE)
+		elog(ERROR, "pg_prom: writing pg_prom_queries failed: %s",
+			 SPI_result_code_string(ret));
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	AtEOXact_GUC(false, nestlevel);
+	return SPI_processed;
+}
+
+static const char *
+table_or_error(Oid *relid)
+{
+	char	   *table = pgprom_extension_relation("pg_prom", "pg_prom_queries", relid);
+
+	if (table == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table pg_prom_queries of extension pg_prom does not exist")));
+	return table;
+}
+
+/*
+ * pg_prom_register_query(name, query, help, metric_type, label_columns,
+ *						  value_columns, min_interval, enabled)
+ *
+ * Add or replace a custom query after checking it as the custom role.
+ */
+Datum
+pg_prom_register_query(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *query;
+	char	   *help;
+	char	   *metric_type;
+	char	  **labels;
+	char	  **values;
+	int			nlabels;
+	int			nvalues = 0;
+	Interval   *min_interval;
+	bool		enabled;
+	const char *table;
+	Oid			relid;
+	Oid			argtypes[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID,
+	TEXTARRAYOID, INTERVALOID, BOOLOID};
+	Datum		args[8];
+	Datum	   *vdatums;
+	int			i;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the name, query and metric type must not be null")));
+	if (PG_ARGISNULL(6))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("min_interval must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	query = trimmed(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	help = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	metric_type = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	labels = text_array(PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4), &nlabels, "label_columns");
+	values = text_array(PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5), &nvalues, "value_columns");
+	min_interval = PG_GETARG_INTERVAL_P(6);
+	enabled = PG_ARGISNULL(7) ? true : PG_GETARG_BOOL(7);
+
+	if (min_interval->month < 0 || min_interval->day < 0 || min_interval->time < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_interval must be zero or positive")));
+	if (!PG_ARGISNULL(5) && nvalues == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("value_columns is empty"),
+				 errhint("List at least one column, or pass NULL for every column that is not a label.")));
+
+	check_may_register();
+	check_definition(name, metric_type, nlabels, labels, nvalues, values);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_prom: SPI_connect failed");
+	table = table_or_error(&relid);
+	values = check_columns(name, query, nlabels, labels, &nvalues,
+						   PG_ARGISNULL(5) ? NULL : values);
+	check_definition(name, metric_type, nlabels, labels, nvalues, values);
+	check_not_taken(table, name, nvalues, values);
+
+	vdatums = palloc(sizeof(Datum) * nvalues);
+	for (i = 0; i < nvalues; i++)
+		vdatums[i] = CStringGetTextDatum(values[i]);
+	args[0] = CStringGetTextDatum(name);
+	args[1] = CStringGetTextDatum(query);
+	args[2] = CStringGetTextDatum(help);
+	args[3] = CStringGetTextDatum(metric_type);
+	args[4] = PG_ARGISNULL(4) ?
+		PointerGetDatum(construct_empty_array(TEXTOID)) : PG_GETARG_DATUM(4);
+	args[5] = PointerGetDatum(construct_array(vdatums, nvalues, TEXTOID, -1, false, TYPALIGN_INT));
+	args[6] = PG_GETARG_DATUM(6);
+	args[7] = BoolGetDatum(enabled);
+	(void) write_as_owner(relid,
+						  psprintf("INSERT INTO %s AS t"
+								   " (name, query, help, metric_type, label_columns, value_columns, min_interval, enabled)"
+								   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+								   " ON CONFLICT ON CONSTRAINT pg_prom_queries_pkey DO UPDATE"
+								   " SET query = excluded.query, help = excluded.help,"
+								   " metric_type = excluded.metric_type, label_columns = excluded.label_columns,"
+								   " value_columns = excluded.value_columns, min_interval = excluded.min_interval,"
+								   " enabled = excluded.enabled, changed_at = pg_catalog.now()",
+								   table),
+						  8, argtypes, args, NULL);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* pg_prom_unregister_query(name) */
+Datum
+pg_prom_unregister_query(PG_FUNCTION_ARGS)
+{
+	Oid			argtype = TEXTOID;
+	Datum		arg;
+	char	   *name;
+	const char *table;
+	Oid			relid;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the name must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	check_may_register();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_prom: SPI_connect failed");
+	table = table_or_error(&relid);
+	arg = CStringGetTextDatum(name);
+	if (write_as_owner(relid,
+					   psprintf("DELETE FROM %s WHERE name OPERATOR(pg_catalog.=) $1", table),
+					   1, &argtype, &arg, NULL) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("custom query \"%s\" does not exist", name),
+				 errhint("SELECT name FROM pg_prom_queries lists them.")));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * pg_prom_check_query() - part of the 1.0 SQL API only.  It stays in the
+ * library so that version 1.0 can still be installed and then updated; a
+ * 1.0 installation must be updated before custom queries can be
+ * registered again (its SECURITY DEFINER functions are not safe).
+ */
+PG_FUNCTION_INFO_V1(pg_prom_check_query);
+
+Datum
+pg_prom_check_query(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("this function belongs to version 1.0 of extension pg_prom"),
+			 errhint("Run ALTER EXTENSION pg_prom UPDATE in this database.")));
+	PG_RETURN_NULL();
 }

@@ -11,12 +11,18 @@
 #include "nodes/pg_list.h"
 
 #include "scrape/expo.h"
+#include "scrape/scrape.h"
+
+#define CUSTOM_MAX_LABELS 16
+#define CUSTOM_MAX_VALUES 16
+/* Most definitions run per scrape. */
+#define CUSTOM_MAX_QUERIES 200
 
 /* One registered query, as loaded for a render. */
 typedef struct CustomQuery
 {
 	char	   *name;			/* metric name prefix */
-	char	   *label;			/* "custom:<name>", its collector label */
+	char		label[PGPROM_LABEL_MAX];	/* "custom:<name>", its unit label */
 	char	   *query;
 	char	   *help;
 	bool		counter;		/* else gauge */
@@ -28,14 +34,24 @@ typedef struct CustomQuery
 	uint64		definition_hash;	/* of everything above, for the cache */
 } CustomQuery;
 
-/* The custom_queries collector: loads the definitions for this render. */
-extern void pgprom_collect_custom_queries(PromWriter *w);
+/* The enabled definitions of this database (SPI connected). */
+extern List *pgprom_custom_queries_load(void);
 
-/* The definitions the collector loaded in this render (NIL if none). */
-extern List *pgprom_custom_queries_loaded(void);
-extern void pgprom_custom_queries_forget(void);
+/* The role custom queries run as; errors when it is unusable. */
+extern Oid	pgprom_custom_role(void);
+extern const char *pgprom_custom_role_problem(Oid *roleid);
 
-/* Run one query and write its families (in the renderer's isolation). */
-extern void pgprom_custom_query_run(PromWriter *w, void *arg);
+/*
+ * Execute a query's text as the custom role, read-only; SPI connected, in
+ * a (sub)transaction an error aborts.  Results in SPI_tuptable.
+ */
+extern void pgprom_custom_execute(const char *query, Oid roleid, bool limit0,
+								  uint64 tcount);
+
+/* Execute q as roleid and write its families (at most max_rows rows). */
+extern void pgprom_custom_query_write(PromWriter *w, const CustomQuery *q,
+									  Oid roleid, int max_rows);
+
+extern bool pgprom_custom_numeric_type(Oid type);
 
 #endif							/* PG_PROM_CUSTOM_H */

@@ -33,11 +33,10 @@
 #include "utils/memutils.h"
 
 #include "guc.h"
+#include "names.h"
 #include "scrape/expo.h"
 
-/* Longest metric name the writer accepts (with a histogram suffix). */
-#define PROM_NAME_MAX 200
-#define PROM_NAME_KEY (PROM_NAME_MAX + 16)
+#define PROM_NAME_KEY (PGPROM_NAME_MAX + 16)
 /* Most labels a histogram series may have besides le. */
 #define PROM_MAX_LABELS 8
 
@@ -46,23 +45,16 @@ typedef struct FamilyEntry
 	char		name[PROM_NAME_KEY];	/* hash key */
 } FamilyEntry;
 
-/* A family begun by the writer, in order, for rollback and caching. */
-typedef struct FamilyRef
-{
-	PromType	type;
-	char		name[FLEXIBLE_ARRAY_MEMBER];
-} FamilyRef;
-
 struct PromWriter
 {
 	StringInfo	out;
 	MemoryContext cxt;
 	HTAB	   *names;			/* every reserved series name */
-	List	   *order;			/* FamilyRef *, in the order begun */
+	List	   *order;			/* PromFamilyRef *, in the order begun */
 
 	/* the open family */
 	bool		open;
-	char		family[PROM_NAME_MAX + 1];
+	char		family[PGPROM_NAME_MAX + 1];
 
 	/* series seen in the open family */
 	uint64	   *slots;
@@ -105,42 +97,6 @@ expo_create(StringInfo out)
 		pstrdup(pgprom_server_label) : NULL;
 	initStringInfo(&w->line);
 	return w;
-}
-
-bool
-expo_valid_metric_name(const char *name)
-{
-	const char *p;
-
-	if (name == NULL || *name == '\0' || strlen(name) > PROM_NAME_MAX)
-		return false;
-	for (p = name; *p; p++)
-	{
-		char		c = *p;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  c == '_' || c == ':' || (p != name && c >= '0' && c <= '9')))
-			return false;
-	}
-	return true;
-}
-
-bool
-expo_valid_label_name(const char *name)
-{
-	const char *p;
-
-	if (name == NULL || *name == '\0' || strncmp(name, "__", 2) == 0)
-		return false;
-	for (p = name; *p; p++)
-	{
-		char		c = *p;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  c == '_' || (p != name && c >= '0' && c <= '9')))
-			return false;
-	}
-	return true;
 }
 
 /*
@@ -194,16 +150,40 @@ release_family(PromWriter *w, const char *name, PromType type)
 	}
 }
 
+void
+expo_release(PromWriter *w, const char *name, PromType type)
+{
+	release_family(w, name, type);
+}
+
+PromFamilyRef *
+expo_family_ref(PromType type, const char *name)
+{
+	PromFamilyRef *ref = palloc(offsetof(PromFamilyRef, name) + strlen(name) + 1);
+
+	ref->type = type;
+	strcpy(ref->name, name);
+	return ref;
+}
+
 static void
 record_family(PromWriter *w, const char *name, PromType type)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
-	FamilyRef  *ref = palloc(offsetof(FamilyRef, name) + strlen(name) + 1);
 
-	ref->type = type;
-	strcpy(ref->name, name);
-	w->order = lappend(w->order, ref);
+	w->order = lappend(w->order, expo_family_ref(type, name));
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Reserve a family name without writing it, so that no collector can take
+ * it: the names of the families written after the collectors (the scrape's
+ * own) are reserved before any collector runs.
+ */
+bool
+expo_reserve(PromWriter *w, const char *name, PromType type)
+{
+	return pgprom_valid_metric_name(name) && reserve_family(w, name, type);
 }
 
 /*
@@ -215,7 +195,7 @@ bool
 expo_family(PromWriter *w, const char *name, const char *help, PromType type)
 {
 	w->open = false;
-	if (!expo_valid_metric_name(name) || !reserve_family(w, name, type))
+	if (!pgprom_valid_metric_name(name) || !reserve_family(w, name, type))
 	{
 		w->duplicates++;
 		return false;
@@ -377,7 +357,7 @@ expo_sample(PromWriter *w, const char *suffix, int nlabels,
 		appendStringInfoChar(line, '{');
 		for (i = 0; i < nlabels; i++)
 		{
-			if (!expo_valid_label_name(names[i]))
+			if (!pgprom_valid_label_name(names[i]))
 			{
 				w->duplicates++;
 				return;
@@ -527,7 +507,7 @@ expo_rollback(PromWriter *w, PromMark mark)
 {
 	while (list_length(w->order) > mark.nfamilies)
 	{
-		FamilyRef  *ref = llast(w->order);
+		PromFamilyRef *ref = llast(w->order);
 
 		release_family(w, ref->name, ref->type);
 		w->order = list_delete_last(w->order);
@@ -546,9 +526,9 @@ expo_families_since(PromWriter *w, PromMark mark)
 
 	for (i = mark.nfamilies; i < list_length(w->order); i++)
 	{
-		FamilyRef  *ref = list_nth(w->order, i);
-		Size		sz = offsetof(FamilyRef, name) + strlen(ref->name) + 1;
-		FamilyRef  *copy = palloc(sz);
+		PromFamilyRef *ref = list_nth(w->order, i);
+		Size		sz = offsetof(PromFamilyRef, name) + strlen(ref->name) + 1;
+		PromFamilyRef *copy = palloc(sz);
 
 		memcpy(copy, ref, sz);
 		result = lappend(result, copy);
@@ -568,7 +548,7 @@ expo_replay(PromWriter *w, const char *text, int len, List *families)
 
 	foreach(lc, families)
 	{
-		FamilyRef  *ref = lfirst(lc);
+		PromFamilyRef *ref = lfirst(lc);
 
 		if (!reserve_family(w, ref->name, ref->type))
 		{

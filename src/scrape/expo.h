@@ -79,6 +79,17 @@ extern void expo_histogram(PromWriter *w, int nlabels,
 						   const double *bounds, int nbounds,
 						   const uint64 *bucket_counts, double sum);
 
+/* A family begun by a writer: its type and name (for caches and messages). */
+typedef struct PromFamilyRef
+{
+	PromType	type;
+	char		name[FLEXIBLE_ARRAY_MEMBER];
+} PromFamilyRef;
+
+extern PromFamilyRef *expo_family_ref(PromType type, const char *name);
+extern bool expo_reserve(PromWriter *w, const char *name, PromType type);
+extern void expo_release(PromWriter *w, const char *name, PromType type);
+
 /* Undo support for the renderer. */
 extern PromMark expo_mark(PromWriter *w);
 extern void expo_rollback(PromWriter *w, PromMark mark);
@@ -86,9 +97,6 @@ extern List *expo_families_since(PromWriter *w, PromMark mark);
 extern bool expo_replay(PromWriter *w, const char *text, int len,
 						List *families);
 
-/* Exposed for the unit-level checks in the SQL test. */
-extern bool expo_valid_metric_name(const char *name);
-extern bool expo_valid_label_name(const char *name);
 extern void expo_append_double(StringInfo out, double value);
 
 #endif							/* PG_PROM_EXPO_H */

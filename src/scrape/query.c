@@ -14,16 +14,31 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_proc.h"
 #include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "scrape/expo.h"
 #include "scrape/query.h"
-#include "scrape/render.h"
+#include "scrape/scrape.h"
 
-/* Databases of the current render; reset by the renderer. */
+/* Databases of the current scrape, in its memory. */
 static List *render_databases = NIL;
 static bool render_databases_valid = false;
+
+static void forget_databases(void *arg);
 
 uint64
 pgprom_query(SPIPlanPtr *plan, const char *sql)
@@ -104,12 +119,13 @@ pgprom_databases(void)
 
 	if (render_databases_valid)
 		return render_databases;
+	pgprom_scrape_on_end(forget_databases);
 
 	n = pgprom_query(&plan,
 					 "SELECT oid::pg_catalog.int8::pg_catalog.float8, datname::pg_catalog.text,"
 					 " datconnlimit::pg_catalog.float8, datallowconn::pg_catalog.int4::pg_catalog.float8"
 					 " FROM pg_catalog.pg_database ORDER BY datname");
-	old = MemoryContextSwitchTo(pgprom_render_context());
+	old = MemoryContextSwitchTo(pgprom_scrape_context());
 	for (i = 0; i < n; i++)
 	{
 		PromDatabase *db = palloc(sizeof(PromDatabase));
@@ -140,9 +156,9 @@ pgprom_database_index(List *databases, Oid oid)
 	return -1;
 }
 
-/* Called by the renderer at the start and end of every render. */
-void
-pgprom_forget_databases(void)
+/* The scrape is over: its memory, and the list in it, go away. */
+static void
+forget_databases(void *arg)
 {
 	render_databases = NIL;
 	render_databases_valid = false;
@@ -208,4 +224,103 @@ pgprom_emit_families(PromWriter *w, uint64 nrows, const PromFamilySpec *specs,
 
 	for (i = 0; i < nspecs; i++)
 		pgprom_emit_family(w, nrows, &specs[i]);
+}
+
+/*
+ * The OID and schema of an installed extension; false when it is not
+ * installed in this database.
+ */
+static bool
+extension_of(const char *extname, Oid *extoid, Oid *nspoid)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(extname));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_extension ext = (Form_pg_extension) GETSTRUCT(tup);
+
+		*extoid = ext->oid;
+		*nspoid = ext->extnamespace;
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * The schema-qualified name of function funcname of extension extname, for
+ * a query: NULL when the extension or the function is not there.  Found
+ * through the extension's membership (pg_depend), never by name alone, and
+ * refused with an error when a function of the same name that is not the
+ * extension's lives in the same schema (a role with CREATE there could
+ * otherwise slip in an overload that the call resolves to).
+ */
+char *
+pgprom_extension_function(const char *extname, const char *funcname)
+{
+	Oid			extoid;
+	Oid			nspoid;
+	CatCList   *list;
+	int			members = 0;
+	int			others = 0;
+	int			i;
+
+	if (!extension_of(extname, &extoid, &nspoid))
+		return NULL;
+	list = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum(funcname));
+	for (i = 0; i < list->n_members; i++)
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[i]->tuple);
+
+		if (proc->pronamespace != nspoid)
+			continue;
+		if (getExtensionOfObject(ProcedureRelationId, proc->oid) == extoid)
+			members++;
+		else
+			others++;
+	}
+	ReleaseSysCacheList(list);
+	if (members == 0)
+		return NULL;
+	if (others > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("function %s.%s is overloaded by a function that is not part of extension \"%s\"",
+						get_namespace_name(nspoid), funcname, extname),
+				 errdetail("pg_prom does not call it: the call could run the other function."),
+				 errhint("Drop the other function, or install the extension in a schema where only trusted roles have CREATE.")));
+	return quote_qualified_identifier(get_namespace_name(nspoid), funcname);
+}
+
+/*
+ * The schema-qualified name of table relname of extension extname, or NULL
+ * when the extension or the table is not there (found through membership,
+ * as above: a relation name is unique in its schema).
+ */
+char *
+pgprom_extension_relation(const char *extname, const char *relname, Oid *relidp)
+{
+	Oid			extoid;
+	Oid			nspoid;
+	Oid			relid;
+
+	if (!extension_of(extname, &extoid, &nspoid))
+		return NULL;
+	relid = get_relname_relid(relname, nspoid);
+	if (!OidIsValid(relid) ||
+		getExtensionOfObject(RelationRelationId, relid) != extoid)
+		return NULL;
+	if (relidp)
+		*relidp = relid;
+	return quote_qualified_identifier(get_namespace_name(nspoid), relname);
 }

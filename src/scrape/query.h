@@ -29,7 +29,12 @@ extern double pgprom_double(uint64 row, int col, double if_null);
 extern bool pgprom_isnull(uint64 row, int col);
 extern List *pgprom_databases(void);
 extern int	pgprom_database_index(List *databases, Oid oid);
-extern void pgprom_forget_databases(void);
+
+/* Objects of installed extensions, found through their membership. */
+extern char *pgprom_extension_function(const char *extname,
+									   const char *funcname);
+extern char *pgprom_extension_relation(const char *extname,
+									   const char *relname, Oid *relid);
 /*
  * One family from the last query's result: each row is a series whose
  * labels come from the given text columns and whose value comes from a

@@ -4,30 +4,39 @@
  *		The one renderer behind /metrics and pg_prom_metrics().
  *
  * Both doors call pgprom_render() inside a transaction with an active
- * snapshot: the worker opens one per scrape, the SQL function runs in the
- * caller's.  Each collector runs in its own internal subtransaction with a
- * lock_timeout and a statement timeout taken from what is left of
- * pg_prom.scrape_timeout.  When a collector fails, the writer forgets what
- * it wrote, the error is logged (at most once a minute per collector and
- * process) and counted, and the scrape goes on: the failure shows only as
- * pg_scrape_collector_success{collector} 0.
+ * snapshot: the collector worker opens one per scrape, the SQL function
+ * runs in the caller's.  A render is a sequence of units: the collectors
+ * of the table (collectors.c) and, at the custom_queries collector's
+ * place, one unit per custom query.  Each collector runs in its own
+ * internal subtransaction with a lock_timeout and a statement timeout taken
+ * from what is left of pg_prom.scrape_timeout.  When one fails, the writer
+ * forgets what it wrote, the error is logged (at most once a minute per
+ * unit and process) and counted, and the render goes on: the failure shows
+ * only as pg_scrape_collector_success{collector} 0.
+ *
+ * Privileges: everything here is pg_prom's own SQL, fully qualified, run
+ * with search_path = pg_catalog, pg_temp; whatever a query changes in the
+ * settings is put back at the end.  A superuser renders as pg_monitor, in
+ * a security-restricted operation: no collector needs more, so nothing
+ * that might still resolve to a user's object could run as a superuser.
+ * Custom queries, the only user SQL, run in a worker of their own
+ * (custom_worker.c), never in this session.
  *
  * Collectors marked slow (expensive, slowly changing: database sizes) keep
  * their output in a per-process cache for pg_prom.slow_collector_interval
- * seconds and are replayed from it in between.
- *
- * Custom queries (custom.c) run after the collectors, each isolated the
- * same way and reported as its own collector "custom:<name>"; a query with
- * a min_interval is served from the same kind of cache in between.
+ * seconds and are replayed from it in between; a custom query with a
+ * min_interval is cached the same way.
  *
  * Query cancels that are not our own timeout (a user's Ctrl-C or
- * statement_timeout on the SQL door) are rethrown, never swallowed.
+ * statement_timeout on the SQL door, the endpoint stopping a collection)
+ * are rethrown, never swallowed.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
@@ -41,17 +50,17 @@
 #include "guc.h"
 #include "scrape/collectors/collectors.h"
 #include "scrape/custom.h"
+#include "scrape/custom_worker.h"
 #include "scrape/expo.h"
-#include "scrape/query.h"
 #include "scrape/render.h"
-#include "scrape/tables.h"
+#include "scrape/scrape.h"
 #include "shmem.h"
 
-/* Seconds between two log lines about the same failing collector. */
-#define COLLECTOR_LOG_INTERVAL_S 60
+/* Seconds between two log lines about the same failing unit. */
+#define UNIT_LOG_INTERVAL_S 60
 
-/* A slow collector's last good output, kept between scrapes. */
-typedef struct CollectorCache
+/* A unit's last good output, kept between scrapes. */
+typedef struct UnitCache
 {
 	MemoryContext cxt;			/* holds text and families; reset on refresh */
 	bool		valid;
@@ -62,126 +71,107 @@ typedef struct CollectorCache
 	char	   *server_label;	/* pg_prom.server_label the text was made with */
 	int64		left_out;		/* the notes of the cached run */
 	int64		skipped_locked;
-} CollectorCache;
-
-/* Outcome of one collector in one render. */
-typedef struct CollectorResult
-{
-	bool		success;
-	double		seconds;
-	int64		left_out;
-	int64		skipped_locked;
-} CollectorResult;
+} UnitCache;
 
 /* A custom query's cache and log throttle, by query name. */
 typedef struct CustomState
 {
 	char		name[NAMEDATALEN * 2];	/* hash key */
 	uint64		definition_hash;	/* of the definition the cache was made with */
-	CollectorCache cache;
+	UnitCache	cache;
 	TimestampTz last_log;
 	bool		seen;			/* still registered at the last render */
 } CustomState;
 
-/* A custom query's outcome in one render. */
-typedef struct CustomResult
+/* The render in progress. */
+typedef struct Render
 {
-	const char *label;			/* "custom:<name>" */
-	CollectorResult result;
-} CustomResult;
+	PromWriter *w;
+	StringInfo	out;
+	ScrapeSink *sink;			/* NULL: everything stays in out */
+	List	   *results;		/* ScrapeResult *, in unit order */
+	TimestampTz deadline;
+	MemoryContext unit_cxt;		/* reset after each unit */
+} Render;
 
 typedef void (*IsolatedFn) (PromWriter *w, void *arg);
 
-static MemoryContext render_cxt = NULL;
-static uint64 render_mask = 0;	/* the collectors of the current render */
+/* The families a scrape writes about itself, after every unit. */
+static const struct
+{
+	const char *name;
+	PromType	type;
+}			scrape_families[] = {
+	{"pg_scrape_collector_success", PROM_GAUGE},
+	{"pg_scrape_collector_duration_seconds", PROM_GAUGE},
+	{"pg_prom_collector_objects_left_out", PROM_GAUGE},
+	{"pg_prom_collector_relations_skipped_locked", PROM_GAUGE},
+	{"pg_prom_scrape_duration_seconds", PROM_GAUGE},
+};
 
-#define RENDERED(i) ((render_mask & (UINT64CONST(1) << (i))) != 0)
-static CollectorResult *current_result = NULL;
-static CollectorCache caches[PGPROM_MAX_COLLECTORS];
+static UnitCache caches[PGPROM_MAX_COLLECTORS];
 static TimestampTz last_failure_log[PGPROM_MAX_COLLECTORS];
 static HTAB *custom_states = NULL;
 
-static void run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
-						  TimestampTz deadline, CollectorResult *result);
-static void run_isolated(PromWriter *w, const char *name, IsolatedFn fn,
-						 void *arg, MemoryContext collector_cxt,
-						 TimestampTz deadline, long cap_ms,
-						 CollectorResult *result, TimestampTz *last_log,
-						 pg_atomic_uint64 *error_counter);
-static List *run_custom_queries(PromWriter *w, MemoryContext collector_cxt,
-								TimestampTz deadline);
-static bool replay_cached(PromWriter *w, CollectorCache *cache, int interval_s);
-static void save_cache(PromWriter *w, CollectorCache *cache, PromMark mark,
-					   CollectorResult *result);
+static void run_collector(Render *r, int idx);
+static void run_custom_queries(Render *r, int idx);
+static char *run_isolated(Render *r, const char *name, IsolatedFn fn,
+						  void *arg, long cap_ms, ScrapeResult *result);
+static bool replay_cached(PromWriter *w, UnitCache *cache, int interval_s);
+static void save_cache(PromWriter *w, UnitCache *cache, PromMark mark,
+					   ScrapeResult *result);
 static void log_failure(const char *name, TimestampTz *last_log,
 						const char *message);
-static void write_scrape_families(PromWriter *w, CollectorResult *results,
-								  List *custom_results, instr_time started);
 
 void
-pgprom_note_left_out(int64 n)
+pgprom_reserve_scrape_families(PromWriter *w)
 {
-	if (current_result && n > 0)
-		current_result->left_out += n;
-}
-
-void
-pgprom_note_skipped_locked(int64 n)
-{
-	if (current_result && n > 0)
-		current_result->skipped_locked += n;
-}
-
-MemoryContext
-pgprom_render_context(void)
-{
-	Assert(render_cxt != NULL);
-	return render_cxt;
-}
-
-void
-pgprom_render(StringInfo out)
-{
-	pgprom_render_subset(out, pgprom_collector_mask);
-}
-
-void
-pgprom_render_subset(StringInfo out, uint64 mask)
-{
-	MemoryContext oldcxt = CurrentMemoryContext;
-	MemoryContext collector_cxt;
-	PromWriter *w;
-	CollectorResult results[PGPROM_MAX_COLLECTORS];
-	List	   *custom_results;
-	instr_time	started;
-	TimestampTz deadline;
-	int			nestlevel;
 	int			i;
 
-	render_mask = mask;
+	for (i = 0; i < lengthof(scrape_families); i++)
+		(void) expo_reserve(w, scrape_families[i].name, scrape_families[i].type);
+}
+
+void
+pgprom_render(StringInfo out, uint64 mask, ScrapeSink *sink)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	Render		r;
+	instr_time	started;
+	int			nestlevel;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			i;
+
 	INSTR_TIME_SET_CURRENT(started);
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   pgprom_scrape_timeout_ms);
+	memset(&r, 0, sizeof(r));
+	r.out = out;
+	r.sink = sink;
+	r.deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											 pgprom_scrape_timeout_ms);
 
-	render_cxt = AllocSetContextCreate(oldcxt, "pg_prom render",
-									   ALLOCSET_DEFAULT_SIZES);
-	collector_cxt = AllocSetContextCreate(render_cxt, "pg_prom collector",
-										  ALLOCSET_DEFAULT_SIZES);
-	pgprom_forget_databases();
-	pgprom_tables_forget();
-	pgprom_custom_queries_forget();
-
+	(void) pgprom_scrape_begin(oldcxt);
 	PG_TRY();
 	{
-		MemoryContextSwitchTo(render_cxt);
-		w = expo_create(out);
+		MemoryContextSwitchTo(pgprom_scrape_context());
+		r.unit_cxt = AllocSetContextCreate(pgprom_scrape_context(),
+										   "pg_prom unit",
+										   ALLOCSET_DEFAULT_SIZES);
+		r.w = expo_create(out);
+		pgprom_reserve_scrape_families(r.w);
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "pg_prom: SPI_connect failed");
-		MemoryContextSwitchTo(render_cxt);
+		MemoryContextSwitchTo(pgprom_scrape_context());
 
-		/* no collector may queue behind a lock for long */
+		/*
+		 * pg_prom's own name resolution, and no collector queueing behind a
+		 * lock for long; whatever anything changes is put back below.
+		 */
 		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 		if (pgprom_lock_timeout_ms > 0 &&
 			(LockTimeout == 0 || LockTimeout > pgprom_lock_timeout_ms))
 		{
@@ -193,34 +183,92 @@ pgprom_render_subset(StringInfo out, uint64 mask)
 									 false);
 		}
 
+		/* no collector needs more than pg_monitor */
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		if (superuser_arg(save_userid))
+			SetUserIdAndSecContext(ROLE_PG_MONITOR,
+								   save_sec_context |
+								   SECURITY_LOCAL_USERID_CHANGE |
+								   SECURITY_RESTRICTED_OPERATION);
+
 		for (i = 0; i < pgprom_num_collectors; i++)
-			if (RENDERED(i))
-				run_collector(w, i, collector_cxt, deadline, &results[i]);
-		custom_results = run_custom_queries(w, collector_cxt, deadline);
+		{
+			if ((mask & (UINT64CONST(1) << i)) == 0)
+				continue;
+			if (pgprom_collectors[i].collect == NULL)
+				run_custom_queries(&r, i);
+			else
+				run_collector(&r, i);
+		}
 
-		AtEOXact_GUC(true, nestlevel);
-
-		write_scrape_families(w, results, custom_results, started);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		AtEOXact_GUC(false, nestlevel);
 		SPI_finish();
+
+		if (sink == NULL)
+		{
+			instr_time	now;
+
+			INSTR_TIME_SET_CURRENT(now);
+			INSTR_TIME_SUBTRACT(now, started);
+			pgprom_write_scrape_families(r.w, r.results,
+										 INSTR_TIME_GET_DOUBLE(now));
+		}
+		else
+			sink->done(sink);
 
 		if (pgprom_shared)
 		{
 			pg_atomic_fetch_add_u64(&pgprom_shared->scrapes, 1);
-			if (expo_duplicates(w) > 0)
+			if (expo_duplicates(r.w) > 0)
 				pg_atomic_fetch_add_u64(&pgprom_shared->duplicate_series,
-										expo_duplicates(w));
+										expo_duplicates(r.w));
 		}
 	}
 	PG_FINALLY();
 	{
-		pgprom_forget_databases();
-		pgprom_tables_forget();
-		pgprom_custom_queries_forget();
 		MemoryContextSwitchTo(oldcxt);
-		MemoryContextDelete(render_cxt);
-		render_cxt = NULL;
+		pgprom_scrape_end();
 	}
 	PG_END_TRY();
+}
+
+/*---- units ----*/
+
+static ScrapeResult *
+unit_begin(Render *r, const char *label, PromMark *mark)
+{
+	ScrapeResult *result = MemoryContextAllocZero(pgprom_scrape_context(),
+												  sizeof(ScrapeResult));
+
+	strlcpy(result->label, label, sizeof(result->label));
+	if (r->sink)
+		r->sink->unit_start(r->sink, label);
+	*mark = expo_mark(r->w);
+	return result;
+}
+
+/*
+ * A unit is over: hand its text (when it succeeded) and outcome to the
+ * sink, and keep the outcome for the scrape's own families.  With a sink,
+ * out only ever holds the unit being written.
+ */
+static void
+unit_end(Render *r, ScrapeResult *result, PromMark mark, const char *message)
+{
+	MemoryContext old = MemoryContextSwitchTo(pgprom_scrape_context());
+
+	if (r->sink)
+	{
+		if (result->success)
+			r->sink->unit_text(r->sink, r->out->data + mark.out_len,
+							   r->out->len - mark.out_len, NIL);
+		r->out->len = mark.out_len;
+		r->out->data[r->out->len] = '\0';
+		r->sink->unit_result(r->sink, result, message);
+	}
+	r->results = lappend(r->results, result);
+	MemoryContextSwitchTo(old);
 }
 
 /* Adapter: a collector of the table as an isolated function. */
@@ -231,68 +279,71 @@ call_collector(PromWriter *w, void *arg)
 }
 
 static void
-run_collector(PromWriter *w, int idx, MemoryContext collector_cxt,
-			  TimestampTz deadline, CollectorResult *result)
+run_collector(Render *r, int idx)
 {
 	const PromCollector *c = &pgprom_collectors[idx];
-	PromMark	mark = expo_mark(w);
+	PromMark	mark;
+	ScrapeResult *result = unit_begin(r, c->name, &mark);
+	char	   *message = NULL;
 
-	memset(result, 0, sizeof(CollectorResult));
-	if (c->slow && replay_cached(w, &caches[idx], pgprom_slow_collector_interval_s))
+	if (c->slow && replay_cached(r->w, &caches[idx], pgprom_slow_collector_interval_s))
 	{
 		result->success = true;
 		result->left_out = caches[idx].left_out;
 		result->skipped_locked = caches[idx].skipped_locked;
-		return;
 	}
-	run_isolated(w, c->name, call_collector, (void *) c, collector_cxt,
-				 deadline, 0, result, &last_failure_log[idx],
-				 pgprom_shared ? &pgprom_shared->collector_errors[idx] : NULL);
-	if (result->success && c->slow && pgprom_slow_collector_interval_s > 0)
-		save_cache(w, &caches[idx], mark, result);
+	else
+	{
+		message = run_isolated(r, c->name, call_collector, (void *) c, 0,
+							   result);
+		if (!result->success)
+		{
+			if (pgprom_shared)
+				pg_atomic_fetch_add_u64(&pgprom_shared->collector_errors[idx], 1);
+			log_failure(c->name, &last_failure_log[idx], message);
+		}
+		else if (c->slow && pgprom_slow_collector_interval_s > 0)
+			save_cache(r->w, &caches[idx], mark, result);
+	}
+	unit_end(r, result, mark, message);
 }
 
 /*
  * Run fn in its own subtransaction with a statement timeout of what is
  * left of the scrape budget (and at most cap_ms, when positive).  On
- * failure, whatever fn wrote is rolled back, the error is logged (at most
- * once a minute, through *last_log) and counted, and the render goes on.
+ * failure, whatever fn wrote is rolled back and the reason returned (in
+ * scrape memory); the render goes on.
  */
-static void
-run_isolated(PromWriter *w, const char *name, IsolatedFn fn, void *arg,
-			 MemoryContext collector_cxt, TimestampTz deadline, long cap_ms,
-			 CollectorResult *result, TimestampTz *last_log,
-			 pg_atomic_uint64 *error_counter)
+static char *
+run_isolated(Render *r, const char *name, IsolatedFn fn, void *arg,
+			 long cap_ms, ScrapeResult *result)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	PromWriter *w = r->w;
 	PromMark	mark = expo_mark(w);
 	instr_time	t0,
 				t1;
 	long		remaining_ms;
 	TimestampTz timer_end;
 	volatile bool armed = false;
+	char	   *message = NULL;
 
 	INSTR_TIME_SET_CURRENT(t0);
-	memset(result, 0, sizeof(CollectorResult));
+	result->success = false;
 
 	remaining_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-												   deadline);
+												   r->deadline);
 	if (remaining_ms <= 0)
-	{
-		if (error_counter)
-			pg_atomic_fetch_add_u64(error_counter, 1);
-		log_failure(name, last_log, "skipped: pg_prom.scrape_timeout was used up by earlier collectors");
-		return;
-	}
+		return pstrdup("skipped: pg_prom.scrape_timeout was used up by earlier collectors");
 	if (cap_ms > 0 && cap_ms < remaining_ms)
 		remaining_ms = cap_ms;
 
 	timer_end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 											Max(remaining_ms, 1));
-	current_result = result;
+	pgprom_scrape_set_unit(result);
 	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(collector_cxt);
+	MemoryContextSwitchTo(r->unit_cxt);
 
 	PG_TRY();
 	{
@@ -328,7 +379,7 @@ run_isolated(PromWriter *w, const char *name, IsolatedFn fn, void *arg,
 			own_timeout = GetCurrentTimestamp() >= timer_end;
 			disable_timeout(STATEMENT_TIMEOUT, false);
 		}
-		MemoryContextSwitchTo(render_cxt);
+		MemoryContextSwitchTo(pgprom_scrape_context());
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
@@ -339,40 +390,41 @@ run_isolated(PromWriter *w, const char *name, IsolatedFn fn, void *arg,
 		/* A cancel that is not ours belongs to the caller. */
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)
 			ReThrowError(edata);
-
-		if (error_counter)
-			pg_atomic_fetch_add_u64(error_counter, 1);
-		log_failure(name, last_log, edata->message);
-		FreeErrorData(edata);
+		message = edata->message ? edata->message : "unknown error";
 	}
 	PG_END_TRY();
 
-	current_result = NULL;
+	pgprom_scrape_set_unit(NULL);
 
 	/* A timer that fired just as the collector finished must not leak. */
 	if (QueryCancelPending && get_timeout_indicator(STATEMENT_TIMEOUT, true))
 		QueryCancelPending = false;
 
-	MemoryContextReset(collector_cxt);
+	MemoryContextReset(r->unit_cxt);
 
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);
 	result->seconds = INSTR_TIME_GET_DOUBLE(t1);
+	return message;
 }
 
-/*
- * Run the custom queries the custom_queries collector loaded, each on its
- * own (served from its cache within its min_interval).  Returns their
- * outcomes, CustomResult *, in render memory.
- */
-static List *
-run_custom_queries(PromWriter *w, MemoryContext collector_cxt,
-				   TimestampTz deadline)
+/*---- custom queries ----*/
+
+/* What the custom_queries unit hands over to the per-query units. */
+typedef struct CustomRun
 {
-	List	   *results = NIL;
-	ListCell   *lc;
-	HASH_SEQ_STATUS seq;
+	TimestampTz deadline;
+	List	   *queries;		/* CustomQuery *, all enabled ones */
+	List	   *due;			/* CustomQuery *, those to run now */
+	List	   *outcomes;		/* CustomOutcome *, one per due query */
+} CustomRun;
+
+static CustomState *
+custom_state(const CustomQuery *q)
+{
+	char		key[NAMEDATALEN * 2];
 	CustomState *st;
+	bool		found;
 
 	if (custom_states == NULL)
 	{
@@ -383,63 +435,150 @@ run_custom_queries(PromWriter *w, MemoryContext collector_cxt,
 		custom_states = hash_create("pg_prom custom queries", 64, &ctl,
 									HASH_ELEM | HASH_STRINGS);
 	}
-	hash_seq_init(&seq, custom_states);
-	while ((st = hash_seq_search(&seq)) != NULL)
-		st->seen = false;
+	memset(key, 0, sizeof(key));
+	strlcpy(key, q->name, sizeof(key));
+	st = hash_search(custom_states, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset(&st->cache, 0, sizeof(UnitCache));
+		st->last_log = 0;
+		st->definition_hash = 0;
+	}
+	return st;
+}
 
-	foreach(lc, pgprom_custom_queries_loaded())
+/* A query is due unless its cached output is young enough. */
+static bool
+cache_fresh(const CustomQuery *q, CustomState *st)
+{
+	return st->definition_hash == q->definition_hash &&
+		st->cache.valid && q->min_interval_s > 0 &&
+		!TimestampDifferenceExceeds(st->cache.taken, GetCurrentTimestamp(),
+									q->min_interval_s * 1000) &&
+		strcmp(st->cache.server_label,
+			   pgprom_server_label ? pgprom_server_label : "") == 0;
+}
+
+/*
+ * The custom_queries unit: read the definitions (pg_prom's own SQL on the
+ * extension's table) and run those that are due in custom-query workers.
+ */
+static void
+load_and_run_custom(PromWriter *w, void *arg)
+{
+	CustomRun  *run = (CustomRun *) arg;
+	MemoryContext old = MemoryContextSwitchTo(pgprom_scrape_context());
+	ListCell   *lc;
+
+	run->queries = pgprom_custom_queries_load();
+	foreach(lc, run->queries)
 	{
 		CustomQuery *q = lfirst(lc);
-		CustomResult *cr = MemoryContextAllocZero(render_cxt, sizeof(CustomResult));
-		char		key[NAMEDATALEN * 2];
-		bool		found;
-		PromMark	mark = expo_mark(w);
 
-		strlcpy(key, q->name, sizeof(key));
-		st = hash_search(custom_states, key, HASH_ENTER, &found);
-		if (!found)
-		{
-			memset(&st->cache, 0, sizeof(CollectorCache));
-			st->last_log = 0;
-			st->definition_hash = 0;
-		}
+		if (!cache_fresh(q, custom_state(q)))
+			run->due = lappend(run->due, q);
+	}
+	if (run->due != NIL)
+		run->outcomes = pgprom_custom_run(run->due, run->deadline);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+run_custom_queries(Render *r, int idx)
+{
+	PromMark	mark;
+	ScrapeResult *result = unit_begin(r, pgprom_collectors[idx].name, &mark);
+	CustomRun	run;
+	char	   *message;
+	HASH_SEQ_STATUS seq;
+	CustomState *st;
+	ListCell   *lc;
+	int			next_outcome = 0;
+
+	memset(&run, 0, sizeof(run));
+	run.deadline = r->deadline;
+	message = run_isolated(r, pgprom_collectors[idx].name, load_and_run_custom,
+						   &run, 0, result);
+	if (!result->success)
+	{
+		if (pgprom_shared)
+			pg_atomic_fetch_add_u64(&pgprom_shared->collector_errors[idx], 1);
+		log_failure(pgprom_collectors[idx].name, &last_failure_log[idx], message);
+	}
+	unit_end(r, result, mark, message);
+	if (!result->success)
+		return;
+
+	if (custom_states)
+	{
+		hash_seq_init(&seq, custom_states);
+		while ((st = hash_seq_search(&seq)) != NULL)
+			st->seen = false;
+	}
+
+	/* one unit per query, in name order, from its cache or its outcome */
+	foreach(lc, run.queries)
+	{
+		CustomQuery *q = lfirst(lc);
+		ScrapeResult *qresult = unit_begin(r, q->label, &mark);
+		const char *qmessage = NULL;
+
+		st = custom_state(q);
 		st->seen = true;
-		cr->label = q->label;
-		results = lappend(results, cr);
+		if (!list_member_ptr(run.due, q))
+		{
+			qresult->success = replay_cached(r->w, &st->cache, q->min_interval_s);
+			qresult->left_out = st->cache.left_out;
+			if (!qresult->success)
+				qmessage = "a family name of its cached output is already in the scrape";
+		}
+		else
+		{
+			CustomOutcome *o = list_nth(run.outcomes, next_outcome++);
 
-		if (st->definition_hash == q->definition_hash &&
-			replay_cached(w, &st->cache, q->min_interval_s))
-		{
-			cr->result.success = true;
-			cr->result.left_out = st->cache.left_out;
-			continue;
+			*qresult = o->result;
+			strlcpy(qresult->label, q->label, sizeof(qresult->label));
+			qmessage = o->message;
+			if (qresult->success &&
+				!expo_replay(r->w, o->text, o->len, o->families))
+			{
+				/* a built-in or earlier family has the name: it wins */
+				qresult->success = false;
+				qmessage = "a family name it writes is already in the scrape (pg_prom's own families always win)";
+				if (pgprom_shared)
+					pg_atomic_fetch_add_u64(&pgprom_shared->duplicate_series, 1);
+			}
+			else if (qresult->success && q->min_interval_s > 0)
+			{
+				save_cache(r->w, &st->cache, mark, qresult);
+				st->definition_hash = q->definition_hash;
+			}
 		}
-		run_isolated(w, q->label, pgprom_custom_query_run, q, collector_cxt,
-					 deadline, pgprom_custom_query_timeout_ms, &cr->result,
-					 &st->last_log, NULL);
-		if (cr->result.success && q->min_interval_s > 0)
-		{
-			save_cache(w, &st->cache, mark, &cr->result);
-			st->definition_hash = q->definition_hash;
-		}
+		if (!qresult->success)
+			log_failure(q->label, &st->last_log, qmessage);
+		unit_end(r, qresult, mark, qmessage);
 	}
 
 	/* forget the caches of queries that are gone */
-	hash_seq_init(&seq, custom_states);
-	while ((st = hash_seq_search(&seq)) != NULL)
+	if (custom_states)
 	{
-		if (!st->seen)
+		hash_seq_init(&seq, custom_states);
+		while ((st = hash_seq_search(&seq)) != NULL)
 		{
-			if (st->cache.cxt)
-				MemoryContextDelete(st->cache.cxt);
-			hash_search(custom_states, st->name, HASH_REMOVE, NULL);
+			if (!st->seen)
+			{
+				if (st->cache.cxt)
+					MemoryContextDelete(st->cache.cxt);
+				hash_search(custom_states, st->name, HASH_REMOVE, NULL);
+			}
 		}
 	}
-	return results;
 }
 
+/*---- caches ----*/
+
 static bool
-replay_cached(PromWriter *w, CollectorCache *cache, int interval_s)
+replay_cached(PromWriter *w, UnitCache *cache, int interval_s)
 {
 	if (!cache->valid || interval_s <= 0)
 		return false;
@@ -452,15 +591,15 @@ replay_cached(PromWriter *w, CollectorCache *cache, int interval_s)
 }
 
 static void
-save_cache(PromWriter *w, CollectorCache *cache, PromMark mark,
-		   CollectorResult *result)
+save_cache(PromWriter *w, UnitCache *cache, PromMark mark,
+		   ScrapeResult *result)
 {
 	MemoryContext old;
 	StringInfo	out;
 
 	if (cache->cxt == NULL)
 		cache->cxt = AllocSetContextCreate(TopMemoryContext,
-										   "pg_prom collector cache",
+										   "pg_prom unit cache",
 										   ALLOCSET_SMALL_SIZES);
 	else
 		MemoryContextReset(cache->cxt);
@@ -487,7 +626,7 @@ log_failure(const char *name, TimestampTz *last_log, const char *message)
 
 	if (*last_log != 0 &&
 		!TimestampDifferenceExceeds(*last_log, now,
-									COLLECTOR_LOG_INTERVAL_S * 1000))
+									UNIT_LOG_INTERVAL_S * 1000))
 		return;
 	*last_log = now;
 	ereport(LOG,
@@ -496,8 +635,10 @@ log_failure(const char *name, TimestampTz *last_log, const char *message)
 			 errdetail("Its metrics are left out of this scrape; pg_scrape_collector_success{collector=\"%s\"} is 0.",
 					   name),
 			 errhint("Further failures of this collector are logged at most once every %d seconds.",
-					 COLLECTOR_LOG_INTERVAL_S)));
+					 UNIT_LOG_INTERVAL_S)));
 }
+
+/*---- the scrape's own families ----*/
 
 typedef enum ResultField
 {
@@ -508,7 +649,7 @@ typedef enum ResultField
 } ResultField;
 
 static double
-field_of(const CollectorResult *r, ResultField field)
+field_of(const ScrapeResult *r, ResultField field)
 {
 	switch (field)
 	{
@@ -524,56 +665,46 @@ field_of(const CollectorResult *r, ResultField field)
 	return 0;
 }
 
-/* One family with a series per collector and per custom query. */
+/* One family with a series per unit. */
 static void
-write_per_collector(PromWriter *w, const char *name, const char *help,
-					ResultField field, CollectorResult *results,
-					List *custom_results)
+write_per_unit(PromWriter *w, const char *name, const char *help,
+			   ResultField field, List *results)
 {
 	ListCell   *lc;
-	int			i;
 
 	if (!expo_family(w, name, help, PROM_GAUGE))
 		return;
-	for (i = 0; i < pgprom_num_collectors; i++)
-		if (RENDERED(i))
-			expo_value1(w, "collector", pgprom_collectors[i].name,
-						field_of(&results[i], field));
-	foreach(lc, custom_results)
+	foreach(lc, results)
 	{
-		CustomResult *cr = lfirst(lc);
+		ScrapeResult *r = lfirst(lc);
 
-		expo_value1(w, "collector", cr->label, field_of(&cr->result, field));
+		expo_value1(w, "collector", r->label, field_of(r, field));
 	}
 }
 
-/*
- * Families about the scrape itself: per-collector outcome (postgres_exporter's
- * names) and the render's own duration.
- */
-static void
-write_scrape_families(PromWriter *w, CollectorResult *results,
-					  List *custom_results, instr_time started)
+void
+pgprom_write_scrape_families(PromWriter *w, List *results, double seconds)
 {
-	instr_time	now;
+	int			i;
 
-	write_per_collector(w, "pg_scrape_collector_success",
-						"Whether a collector succeeded (1) or failed (0) in this scrape.",
-						FIELD_SUCCESS, results, custom_results);
-	write_per_collector(w, "pg_scrape_collector_duration_seconds",
-						"Time a collector took in this scrape, in seconds.",
-						FIELD_SECONDS, results, custom_results);
-	write_per_collector(w, "pg_prom_collector_objects_left_out",
-						"Objects (tables, ...) a collector left out of this scrape because of a cap such as pg_prom.max_tables.",
-						FIELD_LEFT_OUT, results, custom_results);
-	write_per_collector(w, "pg_prom_collector_relations_skipped_locked",
-						"Relations a collector skipped in this scrape because their lock was not free at once.",
-						FIELD_SKIPPED_LOCKED, results, custom_results);
+	/* the names were reserved against the units: free them for this */
+	for (i = 0; i < lengthof(scrape_families); i++)
+		expo_release(w, scrape_families[i].name, scrape_families[i].type);
 
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, started);
+	write_per_unit(w, "pg_scrape_collector_success",
+				   "Whether a collector succeeded (1) or failed (0) in this scrape.",
+				   FIELD_SUCCESS, results);
+	write_per_unit(w, "pg_scrape_collector_duration_seconds",
+				   "Time a collector took in this scrape, in seconds.",
+				   FIELD_SECONDS, results);
+	write_per_unit(w, "pg_prom_collector_objects_left_out",
+				   "Objects (tables, ...) a collector left out of this scrape because of a cap such as pg_prom.max_tables.",
+				   FIELD_LEFT_OUT, results);
+	write_per_unit(w, "pg_prom_collector_relations_skipped_locked",
+				   "Relations a collector skipped in this scrape because their lock was not free at once.",
+				   FIELD_SKIPPED_LOCKED, results);
 	if (expo_family(w, "pg_prom_scrape_duration_seconds",
 					"Time this scrape took to render, in seconds.",
 					PROM_GAUGE))
-		expo_value(w, INSTR_TIME_GET_DOUBLE(now));
+		expo_value(w, seconds);
 }

@@ -10,25 +10,31 @@
 
 #include "lib/stringinfo.h"
 
-/*
- * Render every collector into out.  The caller must be inside a transaction
- * with an active snapshot; the renderer opens its own SPI connection and
- * runs each collector in a subtransaction.
- */
-extern void pgprom_render(StringInfo out);
-
-/* The same, for the collectors of mask only (collect[] of a request). */
-extern void pgprom_render_subset(StringInfo out, uint64 mask);
+#include "scrape/expo.h"
+#include "scrape/stream.h"
 
 /*
- * For collectors that bound their output: how many objects (tables, ...)
- * they left out over a cap, and how many relations they skipped because a
- * lock was not free.  Reported per collector at the end of the scrape.
+ * Render the collectors of mask (pg_prom_collector_mask or a collect[]
+ * subset).  The caller must be inside a transaction with an active
+ * snapshot; the renderer opens its own SPI connection and runs each unit
+ * in a subtransaction.
+ *
+ * With sink NULL, the whole exposition, the scrape's own families
+ * included, is left in out (the SQL door).  With a sink, each unit's text
+ * and outcome go to the sink as the unit ends, out is only scratch, and
+ * the reader writes the scrape's own families (the endpoint).
  */
-extern void pgprom_note_left_out(int64 n);
-extern void pgprom_note_skipped_locked(int64 n);
+extern void pgprom_render(StringInfo out, uint64 mask, ScrapeSink *sink);
 
-/* Memory that lives for the whole render (for per-scrape caches). */
-extern MemoryContext pgprom_render_context(void);
+/*
+ * The scrape's own families (per-unit success, duration, objects left out
+ * and relations skipped, and the scrape's duration) from the units'
+ * outcomes: ScrapeResult *, in unit order.  Used by both doors.
+ */
+extern void pgprom_write_scrape_families(PromWriter *w, List *results,
+										 double seconds);
+
+/* Reserve those families' names in a writer before any unit runs. */
+extern void pgprom_reserve_scrape_families(PromWriter *w);
 
 #endif							/* PG_PROM_RENDER_H */

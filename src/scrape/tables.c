@@ -57,7 +57,7 @@
 #include "backend/hooks.h"
 #include "guc.h"
 #include "scrape/query.h"
-#include "scrape/render.h"
+#include "scrape/scrape.h"
 #include "scrape/tables.h"
 #include "txn.h"
 
@@ -172,6 +172,7 @@ static int64 own_total = 0;
 static bool own_valid = false;
 
 static DatabaseTables *find_database(Oid dboid);
+static void forget_own_rows(void *arg);
 static void start_round(void);
 static void start_job(void);
 static void finish_job(bool harvest);
@@ -271,9 +272,9 @@ pgprom_read_tables(TableRow **rows, int capacity, bool sizes,
 	return (int) n;
 }
 
-/* Forget the render's own-database rows (called at render start and end). */
-void
-pgprom_tables_forget(void)
+/* The scrape is over: the own-database rows lived in its memory. */
+static void
+forget_own_rows(void *arg)
 {
 	own_rows = NULL;
 	own_nrows = 0;
@@ -322,7 +323,7 @@ pgprom_write_table_families(PromWriter *w, TableFamilies which)
 		/* the stat and statio collectors share one read per render */
 		MemoryContext old = MemoryContextSwitchTo(which == TABLE_FAMILIES_SIZE ?
 												  CurrentMemoryContext :
-												  pgprom_render_context());
+												  pgprom_scrape_context());
 
 		rows = NULL;
 		nrows = pgprom_read_tables(&rows, pgprom_max_tables,
@@ -335,6 +336,7 @@ pgprom_write_table_families(PromWriter *w, TableFamilies which)
 			own_nrows = nrows;
 			own_total = total;
 			own_valid = true;
+			pgprom_scrape_on_end(forget_own_rows);
 		}
 	}
 	else

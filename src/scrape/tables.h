@@ -49,7 +49,6 @@ extern int	pgprom_read_tables(TableRow **rows, int capacity, bool sizes,
 
 /* Renderer: write the families of one kind for every database known. */
 extern void pgprom_write_table_families(PromWriter *w, TableFamilies which);
-extern void pgprom_tables_forget(void);
 extern char *pgprom_tables_relname(Oid dboid, Oid relid);
 
 /* The worker's scheduler of per-database workers. */

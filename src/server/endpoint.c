@@ -1,36 +1,36 @@
 /*-------------------------------------------------------------------------
  *
- * worker.c
- *		The pg_prom background worker: a small HTTP server on PostgreSQL's
- *		own WaitEventSet.
+ * endpoint.c
+ *		The pg_prom endpoint worker: the process that owns the sockets.
  *
- * One process, one thread.  A single WaitEventSet watches the latch,
- * postmaster death, the listening sockets and every client.  All sockets
- * are non-blocking and every client has a deadline, so a client that
- * sends slowly or stops reading costs one slot until its deadline and
- * never stalls the loop, other clients or SIGTERM.  The set is rebuilt
- * whenever the sockets or their directions change (there is no remove
- * API); at scrape rates that costs nothing measurable.
+ * One process, one thread, PostgreSQL's own WaitEventSet watching the
+ * latch, postmaster death, the listening sockets and every client.  It
+ * parses, authenticates, routes and writes; it never runs SQL and never
+ * waits for a collection: the metrics come from the collector worker it
+ * starts (collect.c), and while a collection runs every other request,
+ * /health, /ready, /primary and /replica included, is answered from state
+ * the endpoint already has.
  *
- * A connection goes READING -> WRITING -> (READING again when kept alive)
- * and ends in DRAINING when the server closes it: the write side is shut
- * down and unread input is discarded for a moment, so the client receives
- * the response instead of a reset.
+ * It connects to no database (BackgroundWorkerInitializeConnection with
+ * neither database nor role): the only catalogs it reads are the shared
+ * pg_authid and pg_auth_members, for Basic authentication.  So a broken
+ * pg_prom.database or pg_prom.role takes the collector down, never the
+ * endpoint, which then says so (/ready 503, metrics 503 with the reason).
  *
- * The worker connects to pg_prom.database as pg_prom.role; rendering runs
- * in a transaction per scrape (respond.c).  It starts once the server is
- * consistent, so it also serves hot standbys; after an error exit the
- * postmaster restarts it after RESTART_SECONDS.
+ * The wait set is built again when connections come and go (there is no
+ * remove API) and changed in place when a connection changes direction.
+ * After an error exit the postmaster restarts the endpoint after
+ * RESTART_SECONDS.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -39,6 +39,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -48,50 +49,22 @@
 #include "backend/hooks.h"
 #include "compat.h"
 #include "guc.h"
-#include "scrape/tables.h"
 #include "server/auth.h"
+#include "server/collect.h"
+#include "server/conn.h"
 #include "server/endpoint.h"
-#include "server/http.h"
 #include "server/listen.h"
-#include "server/respond.h"
+#include "server/routes.h"
 #include "server/tls.h"
 #include "shmem.h"
+#include "workers.h"
 
 #define RESTART_SECONDS 5
 #define REBIND_RETRY_MS 5000
-#define DRAIN_MS 1000
 #define MAX_CLIENTS_LIMIT 256
 
-typedef enum ConnState
-{
-	CONN_READING,				/* waiting for (the rest of) a request */
-	CONN_WRITING,				/* sending a response */
-	CONN_DRAINING,				/* write side shut, discarding input */
-	CONN_CLOSED					/* socket closed, memory freed by reap */
-} ConnState;
-
-/* One client connection. */
-typedef struct Conn
-{
-	pgsocket	sock;
-	ConnState	state;
-	TimestampTz deadline;
-	bool		close_after;	/* close once the response is sent */
-	bool		pending;		/* pipelined input waits to be parsed */
-	char		client[INET6_ADDRSTRLEN];	/* the peer's address, for logs */
-	void	   *tls;			/* the TLS session, or NULL for plain HTTP */
-	bool		handshaken;		/* the TLS handshake is done */
-	uint32		want;			/* TLS waits for this event; 0: by state */
-	MemoryContext cxt;			/* the response only; reset per request */
-	StringInfoData out;
-	size_t		out_off;
-	size_t		in_len;
-	char		in[HTTP_MAX_REQUEST + 1];
-} Conn;
-
-static MemoryContext worker_cxt = NULL;
+static MemoryContext endpoint_cxt = NULL;
 static WaitEventSet *wait_set = NULL;
-static bool wait_set_dirty = true;
 
 static pgsocket listeners[PGPROM_MAX_LISTEN];
 static int	nlisteners = 0;
@@ -99,48 +72,26 @@ static char *bound_addresses = NULL;
 static int	bound_port = 0;
 static TimestampTz rebind_at = 0;
 static TimestampTz accept_paused_until = 0;
-
-static Conn *conns[MAX_CLIENTS_LIMIT];
-static int	nconns = 0;
+static bool accepting = false;	/* the wait set watches the listeners */
 
 static void rebind(void);
+static void reload(void);
 static void rebuild_wait_set(void);
+static void update_wait_set(void);
 static long next_timeout(void);
 static void accept_clients(pgsocket listener);
 static void refuse_client(pgsocket sock, int status);
-static void peer_address(const struct sockaddr_storage *peer, char *buf, size_t size);
 static void check_exposure(void);
-static void conn_read(Conn *c);
-static void conn_handshake(Conn *c);
-static void set_want(Conn *c, uint32 want);
-static void conn_process_input(Conn *c);
-static void conn_write(Conn *c);
-static void conn_respond_error(Conn *c, int status);
-static void conn_send(Conn *c, int status, bool close_after);
-static void conn_close(Conn *c);
-static void expire_deadlines(void);
-static void reap_closed(void);
-static void worker_shmem_exit(int code, Datum arg);
-static void connect_with_backoff(void);
+static void endpoint_exit(int code, Datum arg);
 
-/*
- * Register the worker; called from _PG_init in the postmaster only.
- */
+/* Register the endpoint; called from _PG_init in the postmaster only. */
 void
 pgprom_register_worker(void)
 {
 	BackgroundWorker worker;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = RESTART_SECONDS;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_prom");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pgprom_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_prom HTTP endpoint");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "pg_prom");
-	worker.bgw_main_arg = (Datum) 0;
-	worker.bgw_notify_pid = 0;
+	pgprom_worker_record(&worker, "pgprom_worker_main", "pg_prom HTTP endpoint",
+						 "pg_prom", RESTART_SECONDS, 0, (Datum) 0);
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -152,36 +103,44 @@ pgprom_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	connect_with_backoff();
-	pgstat_report_appname("pg_prom");
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-					PGC_S_SESSION);
-	/* pg_prom's own queries stay out of pg_stat_statements */
-	SetConfigOption("pg_stat_statements.track", "none", PGC_SUSET,
-					PGC_S_SESSION);
+	/* no database: shared catalogs only, for Basic authentication */
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
-	worker_cxt = AllocSetContextCreate(TopMemoryContext, "pg_prom worker",
-									   ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(worker_cxt);
+	/*
+	 * InitPostgres skips this without a database: role membership changes
+	 * must reach has_privs_of_role() (a revoked pg_monitor) at once.  It
+	 * opens a catalog cache, so it needs a transaction.
+	 */
+	StartTransactionCommand();
+	initialize_acl();
+	CommitTransactionCommand();
+	pgprom_worker_session("pg_prom", 100);
+
+	endpoint_cxt = AllocSetContextCreate(TopMemoryContext, "pg_prom endpoint",
+										 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(endpoint_cxt);
+	pgprom_conns_init(endpoint_cxt, MAX_CLIENTS_LIMIT);
 
 	if (pgprom_shared)
 		pg_atomic_write_u32(&pgprom_shared->worker_pid, (uint32) MyProcPid);
-	before_shmem_exit(worker_shmem_exit, (Datum) 0);
+	before_shmem_exit(endpoint_exit, (Datum) 0);
 
 	pgprom_auth_reload();
 	(void) pgprom_tls_reload();
 	rebind();
+	(void) pgprom_collect_poll();	/* start the collector now */
 
 	for (;;)
 	{
-		WaitEvent	events[16];
+		WaitEvent	events[64];
 		int			nevents;
-		bool		was_ready;
 		int			i;
 
-		reap_closed();
-		if (wait_set_dirty)
+		pgprom_conns_reap();
+		if (pgprom_conns_changed)
 			rebuild_wait_set();
+		else
+			update_wait_set();
 
 		nevents = WaitEventSetWait(wait_set, next_timeout(), events,
 								   lengthof(events), PG_WAIT_EXTENSION);
@@ -197,111 +156,89 @@ pgprom_worker_main(Datum main_arg)
 				if (ConfigReloadPending)
 				{
 					ConfigReloadPending = false;
-					ProcessConfigFile(PGC_SIGHUP);
-					pgprom_auth_reload();
-					was_ready = pgprom_tls_ready() && nlisteners > 0;
-					(void) pgprom_tls_reload();	/* certificates are read again */
-					if (strcmp(bound_addresses, pgprom_listen_addresses) != 0 ||
-						bound_port != pgprom_port ||
-						was_ready != pgprom_tls_ready() || nlisteners == 0)
-						rebind();
-					else
-						check_exposure();
+					reload();
 				}
 			}
 			else if (ev->user_data == NULL && (ev->events & WL_SOCKET_ACCEPT))
 				accept_clients(ev->fd);
 			else if (ev->user_data != NULL)
-			{
-				Conn	   *c = (Conn *) ev->user_data;
-
-				/* one direction is watched per connection: act on any event */
-				if (c->state == CONN_CLOSED)
-					continue;
-				if (c->tls && !c->handshaken && c->state == CONN_READING)
-					conn_handshake(c);
-				else if (c->state == CONN_WRITING)
-					conn_write(c);
-				else
-					conn_read(c);
-			}
+				pgprom_conn_event((Conn *) ev->user_data, ev->events);
 		}
 
-		for (i = 0; i < nconns; i++)
+		/* collections: start, read, stop; answer the clients of finished ones */
+		if (pgprom_collect_poll())
 		{
-			if (conns[i]->pending && conns[i]->state == CONN_READING)
+			for (i = 0; i < pgprom_nconns; i++)
 			{
-				conns[i]->pending = false;
-				conn_process_input(conns[i]);
+				Conn	   *c = pgprom_conns[i];
+
+				if (c->state == CONN_WAITING && pgprom_collection_done(c->collection))
+					pgprom_conn_collection_done(c);
 			}
 		}
 
-		expire_deadlines();
-		pgprom_tables_tick();
+		{
+			TimestampTz now = GetCurrentTimestamp();
 
-		if (nlisteners == 0 && pgprom_listen_addresses[0] != '\0' &&
-			pgprom_tls_ready() && GetCurrentTimestamp() >= rebind_at)
-			rebind();
+			for (i = 0; i < pgprom_nconns; i++)
+			{
+				pgprom_conn_process_pending(pgprom_conns[i]);
+				pgprom_conn_expire(pgprom_conns[i], now);
+			}
+			if (nlisteners == 0 && pgprom_listen_addresses[0] != '\0' &&
+				pgprom_tls_ready() && now >= rebind_at)
+				rebind();
+			if (accept_paused_until != 0 && now >= accept_paused_until)
+			{
+				accept_paused_until = 0;
+				pgprom_conns_changed = true;
+			}
+		}
 
-		/* nothing of a scrape may outlive it */
 		CHECK_FOR_INTERRUPTS();
 	}
 }
 
-/*
- * Connect to pg_prom.database as pg_prom.role.  A failure there is FATAL
- * (a dropped role, a role without LOGIN, a renamed database) and the
- * postmaster restarts us; instead of failing every RESTART_SECONDS, wait
- * longer after each failed start (5 s doubling up to 5 minutes) and say
- * so, until the connection works again.
- */
 static void
-connect_with_backoff(void)
+endpoint_exit(int code, Datum arg)
 {
-	uint32		failures = 0;
-
-	if (pgprom_shared)
-		failures = pg_atomic_read_u32(&pgprom_shared->connect_failures);
-	if (failures > 0)
-	{
-		long		delay_s = Min(300, 5L << Min(failures - 1, 6));
-		TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														delay_s * 1000);
-
-		ereport(LOG,
-				(errmsg("pg_prom: the worker could not connect to database \"%s\" as %s%s%s the last %u time(s); retrying in %ld s",
-						pgprom_database,
-						pgprom_role[0] ? "role \"" : "the bootstrap superuser",
-						pgprom_role[0] ? pgprom_role : "",
-						pgprom_role[0] ? "\"" : "",
-						failures, delay_s),
-				 errhint("Check pg_prom.database and pg_prom.role: the role needs LOGIN and pg_monitor (see the error above).")));
-		while (GetCurrentTimestamp() < until)
-		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 1000, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
-	if (pgprom_shared)
-		pg_atomic_fetch_add_u32(&pgprom_shared->connect_failures, 1);
-
-	BackgroundWorkerInitializeConnection(pgprom_database,
-										 pgprom_role[0] ? pgprom_role : NULL,
-										 0);
-
-	if (pgprom_shared)
-		pg_atomic_write_u32(&pgprom_shared->connect_failures, 0);
-}
-
-static void
-worker_shmem_exit(int code, Datum arg)
-{
+	pgprom_collect_shutdown();
 	if (pgprom_shared)
 	{
 		pg_atomic_write_u32(&pgprom_shared->worker_pid, 0);
 		pg_atomic_write_u32(&pgprom_shared->bound_port, 0);
+	}
+}
+
+/* A reload: settings, token file and certificates, sockets, clients. */
+static void
+reload(void)
+{
+	bool		was_ready;
+	int			i;
+
+	ProcessConfigFile(PGC_SIGHUP);
+	pgprom_auth_reload();
+	was_ready = pgprom_tls_ready() && nlisteners > 0;
+	(void) pgprom_tls_reload();	/* certificates are read again */
+	if (strcmp(bound_addresses, pgprom_listen_addresses) != 0 ||
+		bound_port != pgprom_port ||
+		was_ready != pgprom_tls_ready() || nlisteners == 0)
+		rebind();
+	else
+		check_exposure();
+
+	/* a narrowed allow-list closes kept-alive connections it no longer allows */
+	for (i = 0; i < pgprom_nconns; i++)
+	{
+		Conn	   *c = pgprom_conns[i];
+
+		if (c->state != CONN_CLOSED && !pgprom_client_allowed(&c->peer))
+		{
+			pgprom_conn_close(c);
+			if (pgprom_shared)
+				pg_atomic_fetch_add_u64(&pgprom_shared->clients_denied, 1);
+		}
 	}
 }
 
@@ -314,11 +251,11 @@ rebind(void)
 {
 	pgprom_listen_close(listeners, nlisteners);
 	nlisteners = 0;
-	wait_set_dirty = true;
+	pgprom_conns_changed = true;
 
 	if (bound_addresses)
 		pfree(bound_addresses);
-	bound_addresses = MemoryContextStrdup(worker_cxt, pgprom_listen_addresses);
+	bound_addresses = MemoryContextStrdup(endpoint_cxt, pgprom_listen_addresses);
 	bound_port = pgprom_port;
 
 	if (!pgprom_tls_ready())
@@ -366,7 +303,8 @@ rebind(void)
 
 /*
  * Warn when the endpoint listens beyond loopback with nobody asked who
- * they are: anyone who reaches the port reads every session's activity.
+ * they are (anyone who reaches the port reads every session's activity),
+ * or with Basic passwords sent in the clear.
  */
 static void
 check_exposure(void)
@@ -375,7 +313,7 @@ check_exposure(void)
 	List	   *items;
 	ListCell   *lc;
 
-	if (pgprom_auth_method != PGPROM_AUTH_NONE || pgprom_listen_addresses[0] == '\0')
+	if (pgprom_listen_addresses[0] == '\0')
 		return;
 	raw = pstrdup(pgprom_listen_addresses);
 	if (!SplitGUCList(raw, ',', &items))
@@ -384,44 +322,70 @@ check_exposure(void)
 	{
 		const char *item = lfirst(lc);
 
-		if (strcmp(item, "localhost") != 0 && strncmp(item, "127.", 4) != 0 &&
-			strcmp(item, "::1") != 0)
-		{
+		if (strcmp(item, "localhost") == 0 || strncmp(item, "127.", 4) == 0 ||
+			strcmp(item, "::1") == 0)
+			continue;
+		if (pgprom_auth_method == PGPROM_AUTH_NONE)
 			ereport(WARNING,
 					(errmsg("pg_prom: the metrics endpoint listens on \"%s\" without authentication", item),
 					 errhint("Set pg_prom.auth_method to 'basic' or 'bearer', or restrict pg_prom.allowed_clients.")));
-			return;
-		}
+		else if (pgprom_auth_method == PGPROM_AUTH_BASIC && !pgprom_tls)
+			ereport(WARNING,
+					(errmsg("pg_prom: the metrics endpoint listens on \"%s\" with Basic authentication but without TLS", item),
+					 errdetail("Passwords of PostgreSQL roles travel in the clear."),
+					 errhint("Set pg_prom.tls = on, or use pg_prom.auth_method = 'bearer'.")));
+		return;
 	}
 }
 
 static void
 rebuild_wait_set(void)
 {
-	TimestampTz now = GetCurrentTimestamp();
 	int			i;
 
 	if (wait_set)
 		FreeWaitEventSet(wait_set);
-	wait_set = pgprom_create_wait_event_set(worker_cxt,
-											2 + nlisteners + nconns);
+	wait_set = pgprom_create_wait_event_set(endpoint_cxt,
+											2 + nlisteners + pgprom_nconns);
 	AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	if (now >= accept_paused_until)
+	accepting = accept_paused_until == 0;
+	if (accepting)
 		for (i = 0; i < nlisteners; i++)
 			AddWaitEventToSet(wait_set, WL_SOCKET_ACCEPT, listeners[i], NULL, NULL);
-	for (i = 0; i < nconns; i++)
+	for (i = 0; i < pgprom_nconns; i++)
 	{
-		Conn	   *c = conns[i];
+		Conn	   *c = pgprom_conns[i];
 
+		c->pos = -1;
 		if (c->state == CONN_CLOSED)
 			continue;
-		AddWaitEventToSet(wait_set,
-						  c->want ? c->want :
-						  c->state == CONN_WRITING ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE,
-						  c->sock, NULL, c);
+		c->watching = pgprom_conn_events(c);
+		c->pos = AddWaitEventToSet(wait_set, c->watching, c->sock, NULL, c);
 	}
-	wait_set_dirty = false;
+	pgprom_conns_changed = false;
+}
+
+/* Connections that changed direction: change their events in place. */
+static void
+update_wait_set(void)
+{
+	int			i;
+
+	for (i = 0; i < pgprom_nconns; i++)
+	{
+		Conn	   *c = pgprom_conns[i];
+		uint32		events;
+
+		if (c->state == CONN_CLOSED || c->pos < 0)
+			continue;
+		events = pgprom_conn_events(c);
+		if (events != c->watching)
+		{
+			ModifyWaitEvent(wait_set, c->pos, events, NULL);
+			c->watching = events;
+		}
+	}
 }
 
 /* Milliseconds until the earliest deadline, or -1 to wait for events. */
@@ -430,30 +394,34 @@ next_timeout(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	TimestampTz earliest = 0;
-	long		tables_ms;
+	long		collect_ms;
 	long		ms;
 	int			i;
 
-	for (i = 0; i < nconns; i++)
-		if (conns[i]->state != CONN_CLOSED &&
-			(earliest == 0 || conns[i]->deadline < earliest))
-			earliest = conns[i]->deadline;
+	for (i = 0; i < pgprom_nconns; i++)
+	{
+		Conn	   *c = pgprom_conns[i];
+
+		if (c->state == CONN_CLOSED)
+			continue;
+		if (c->pending && c->state == CONN_READING)
+			return 0;
+		if (earliest == 0 || c->deadline < earliest)
+			earliest = c->deadline;
+	}
 	if (nlisteners == 0 && pgprom_listen_addresses[0] != '\0' &&
 		pgprom_tls_ready() && (earliest == 0 || rebind_at < earliest))
 		earliest = rebind_at;
-	if (accept_paused_until > now && (earliest == 0 || accept_paused_until < earliest))
+	if (accept_paused_until != 0 && (earliest == 0 || accept_paused_until < earliest))
 		earliest = accept_paused_until;
-	for (i = 0; i < nconns; i++)
-		if (conns[i]->pending && conns[i]->state == CONN_READING)
-			return 0;
-	tables_ms = pgprom_tables_wakeup_ms();
+	collect_ms = pgprom_collect_wakeup_ms();
 	if (earliest == 0)
-		return tables_ms;
+		return collect_ms;
 	if (earliest <= now)
 		return 0;
 	/* round up, so we never wake just before a deadline */
 	ms = (long) ((earliest - now + 999) / 1000);
-	return (tables_ms >= 0 && tables_ms < ms) ? tables_ms : ms;
+	return (collect_ms >= 0 && collect_ms < ms) ? collect_ms : ms;
 }
 
 static void
@@ -462,8 +430,7 @@ accept_clients(pgsocket listener)
 	for (;;)
 	{
 		pgsocket	sock;
-		Conn	   *c;
-		MemoryContext cxt;
+		void	   *tls = NULL;
 		struct sockaddr_storage peer;
 		socklen_t	peerlen = sizeof(peer);
 
@@ -480,7 +447,7 @@ accept_clients(pgsocket listener)
 						 errmsg("pg_prom: could not accept a connection: %m"),
 						 errdetail("Accepting is paused for one second.")));
 				accept_paused_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
-				wait_set_dirty = true;
+				pgprom_conns_changed = true;
 			}
 			return;				/* EAGAIN: all accepted */
 		}
@@ -491,37 +458,23 @@ accept_clients(pgsocket listener)
 			refuse_client(sock, 403);
 			continue;
 		}
-		if (nconns >= Min(pgprom_max_clients, MAX_CLIENTS_LIMIT) ||
+		if (pgprom_nconns >= Min(pgprom_max_clients, MAX_CLIENTS_LIMIT) ||
 			!AcquireExternalFD())
 		{
 			refuse_client(sock, 503);
 			continue;
 		}
-
-		cxt = AllocSetContextCreate(worker_cxt, "pg_prom connection",
-									ALLOCSET_DEFAULT_SIZES);
-		c = MemoryContextAllocZero(worker_cxt, sizeof(Conn));
-		c->cxt = cxt;
-		c->sock = sock;
-		c->state = CONN_READING;
-		c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												  pgprom_request_timeout_ms);
-		c->out.data = NULL;
-		peer_address(&peer, c->client, sizeof(c->client));
 		if (pgprom_tls)
 		{
-			c->tls = pgprom_tls_open(sock);
-			if (c->tls == NULL)
+			tls = pgprom_tls_open(sock);
+			if (tls == NULL)
 			{
 				close(sock);
 				ReleaseExternalFD();
-				MemoryContextDelete(cxt);
-				pfree(c);
 				continue;
 			}
 		}
-		conns[nconns++] = c;
-		wait_set_dirty = true;
+		(void) pgprom_conn_add(sock, &peer, tls);
 	}
 }
 
@@ -533,339 +486,17 @@ accept_clients(pgsocket listener)
 static void
 refuse_client(pgsocket sock, int status)
 {
-	static const char busy[] =
-		"HTTP/1.1 503 Service Unavailable\r\n"
-		"Content-Type: text/plain; charset=utf-8\r\n"
-		"Content-Length: 19\r\n"
-		"Connection: close\r\n"
-		"Retry-After: 1\r\n"
-		"\r\n"
-		"Too many clients.\r\n";
-	static const char forbidden[] =
-		"HTTP/1.1 403 Forbidden\r\n"
-		"Content-Type: text/plain; charset=utf-8\r\n"
-		"Content-Length: 11\r\n"
-		"Connection: close\r\n"
-		"\r\n"
-		"Forbidden\r\n";
-	const char *msg = status == 403 ? forbidden : busy;
+	StringInfoData msg;
 	ssize_t		rc;
 
-	rc = send(sock, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+	initStringInfo(&msg);
+	pgprom_respond_error(status, &msg, false);
+	rc = send(sock, msg.data, msg.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void) rc;
+	pfree(msg.data);
 	shutdown(sock, SHUT_WR);
 	close(sock);
 	if (pgprom_shared)
 		pg_atomic_fetch_add_u64(status == 403 ? &pgprom_shared->clients_denied :
 								&pgprom_shared->clients_refused, 1);
-}
-
-/* The text form of a peer address. */
-static void
-peer_address(const struct sockaddr_storage *peer, char *buf, size_t size)
-{
-	const void *addr = NULL;
-
-	if (peer->ss_family == AF_INET)
-		addr = &((const struct sockaddr_in *) peer)->sin_addr;
-	else if (peer->ss_family == AF_INET6)
-		addr = &((const struct sockaddr_in6 *) peer)->sin6_addr;
-	if (addr == NULL || inet_ntop(peer->ss_family, addr, buf, size) == NULL)
-		strlcpy(buf, "unknown", size);
-}
-
-/* Watch a different socket event for this connection (0: by state). */
-static void
-set_want(Conn *c, uint32 want)
-{
-	if (c->want != want)
-	{
-		c->want = want;
-		wait_set_dirty = true;
-	}
-}
-
-/* Advance the TLS handshake; once done, read what may already be there. */
-static void
-conn_handshake(Conn *c)
-{
-	uint32		want = 0;
-	int			rc = pgprom_tls_handshake(c->tls, &want);
-
-	if (rc == TLS_IO_BLOCKED)
-	{
-		set_want(c, want);
-		return;
-	}
-	if (rc != 1)
-	{
-		conn_close(c);			/* plain HTTP on a TLS port, a bad certificate... */
-		return;
-	}
-	c->handshaken = true;
-	set_want(c, 0);
-	conn_read(c);
-}
-
-static void
-conn_read(Conn *c)
-{
-	for (;;)
-	{
-		ssize_t		n;
-
-		if (c->state == CONN_DRAINING)
-		{
-			char		discard[4096];
-
-			n = recv(c->sock, discard, sizeof(discard), 0);
-		}
-		else
-		{
-			if (c->in_len >= HTTP_MAX_REQUEST)
-			{
-				conn_respond_error(c, 431);
-				return;
-			}
-			if (c->tls)
-			{
-				uint32		want = 0;
-				int			rc = pgprom_tls_recv(c->tls, c->in + c->in_len,
-												 HTTP_MAX_REQUEST - c->in_len, &want);
-
-				if (rc == TLS_IO_BLOCKED)
-				{
-					set_want(c, want == WL_SOCKET_READABLE ? 0 : want);
-					return;
-				}
-				if (rc == TLS_IO_ERROR)
-				{
-					conn_close(c);
-					return;
-				}
-				set_want(c, 0);
-				n = rc;
-			}
-			else
-				n = recv(c->sock, c->in + c->in_len, HTTP_MAX_REQUEST - c->in_len, 0);
-		}
-
-		if (n > 0)
-		{
-			if (c->state == CONN_DRAINING)
-				continue;
-			if (c->in_len == 0)
-				c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														  pgprom_request_timeout_ms);
-			c->in_len += n;
-			conn_process_input(c);
-			if (c->state != CONN_READING)
-				return;
-			continue;
-		}
-		if (n == 0)
-		{
-			conn_close(c);		/* peer closed */
-			return;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			conn_close(c);
-		return;
-	}
-}
-
-/*
- * Parse what has been received; answer a complete request.
- */
-static void
-conn_process_input(Conn *c)
-{
-	HttpRequest req;
-	size_t		consumed;
-	int			status;
-	HttpParseResult r;
-	bool		keep_alive;
-	MemoryContext old;
-
-	r = http_parse_request(c->in, c->in_len, &req, &consumed, &status);
-	if (r == HTTP_PARSE_INCOMPLETE)
-	{
-		if (c->in_len >= HTTP_MAX_REQUEST)
-			conn_respond_error(c, 431);
-		return;
-	}
-	if (r == HTTP_PARSE_ERROR)
-	{
-		conn_respond_error(c, status);
-		return;
-	}
-
-	memmove(c->in, c->in + consumed, c->in_len - consumed);
-	c->in_len -= consumed;
-
-	keep_alive = req.keep_alive;
-	old = MemoryContextSwitchTo(c->cxt);
-	initStringInfo(&c->out);
-	status = pgprom_respond(&req, c->client, &c->out, &keep_alive);
-	MemoryContextSwitchTo(old);
-	conn_send(c, status, !keep_alive);
-}
-
-static void
-conn_respond_error(Conn *c, int status)
-{
-	MemoryContext old = MemoryContextSwitchTo(c->cxt);
-
-	initStringInfo(&c->out);
-	pgprom_respond_error(status, &c->out, false);
-	MemoryContextSwitchTo(old);
-	c->in_len = 0;				/* what follows a bad request is not read */
-	conn_send(c, status, true);
-}
-
-/* Start sending the response built in c->out. */
-static void
-conn_send(Conn *c, int status, bool close_after)
-{
-	pgprom_count_http_status(status);
-	c->out_off = 0;
-	c->close_after = close_after;
-	c->state = CONN_WRITING;
-	c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											  pgprom_request_timeout_ms);
-	wait_set_dirty = true;
-	conn_write(c);
-}
-
-static void
-conn_write(Conn *c)
-{
-	while (c->out_off < (size_t) c->out.len)
-	{
-		ssize_t		n;
-
-		if (c->tls)
-		{
-			uint32		want = 0;
-			int			rc = pgprom_tls_send(c->tls, c->out.data + c->out_off,
-											 c->out.len - c->out_off, &want);
-
-			if (rc == TLS_IO_BLOCKED)
-			{
-				set_want(c, want == WL_SOCKET_WRITEABLE ? 0 : want);
-				return;
-			}
-			if (rc <= 0)
-			{
-				conn_close(c);
-				return;
-			}
-			set_want(c, 0);
-			c->out_off += rc;
-			continue;
-		}
-
-		n = send(c->sock, c->out.data + c->out_off, c->out.len - c->out_off,
-				 MSG_NOSIGNAL);
-		if (n > 0)
-		{
-			c->out_off += n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;				/* wait for WRITEABLE */
-		conn_close(c);
-		return;
-	}
-
-	/* response sent */
-	MemoryContextReset(c->cxt);
-	c->out.data = NULL;
-	c->out.len = 0;
-	c->out_off = 0;
-	wait_set_dirty = true;
-
-	if (c->close_after)
-	{
-		if (c->tls)
-			pgprom_tls_shutdown(c->tls);
-		set_want(c, 0);
-		shutdown(c->sock, SHUT_WR);
-		c->state = CONN_DRAINING;
-		c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), DRAIN_MS);
-		return;
-	}
-
-	c->state = CONN_READING;
-	c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											  c->in_len > 0 ? pgprom_request_timeout_ms : pgprom_idle_timeout_ms);
-	/* a pipelined request may already be complete: parse it next round */
-	c->pending = (c->in_len > 0);
-}
-
-/*
- * Close the socket now; the memory stays until reap_closed(), so callers
- * up the stack may still look at c->state.
- */
-static void
-conn_close(Conn *c)
-{
-	if (c->state == CONN_CLOSED)
-		return;
-	if (c->tls)
-	{
-		pgprom_tls_close(c->tls);
-		c->tls = NULL;
-	}
-	close(c->sock);
-	ReleaseExternalFD();
-	c->state = CONN_CLOSED;
-	wait_set_dirty = true;
-}
-
-static void
-reap_closed(void)
-{
-	int			i = 0;
-
-	while (i < nconns)
-	{
-		Conn	   *c = conns[i];
-
-		if (c->state != CONN_CLOSED)
-		{
-			i++;
-			continue;
-		}
-		conns[i] = conns[--nconns];
-		MemoryContextDelete(c->cxt);
-		pfree(c);
-	}
-}
-
-/*
- * Close or answer clients past their deadline: a partial request gets 408,
- * an idle keep-alive connection or a client that does not read is closed.
- */
-static void
-expire_deadlines(void)
-{
-	TimestampTz now = GetCurrentTimestamp();
-	int			i;
-
-	for (i = 0; i < nconns; i++)
-	{
-		Conn	   *c = conns[i];
-
-		if (c->state == CONN_CLOSED || c->deadline > now)
-			continue;
-		if (c->state == CONN_READING && c->in_len > 0)
-			conn_respond_error(c, 408);
-		else
-			conn_close(c);
-	}
 }

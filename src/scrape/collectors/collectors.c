@@ -13,7 +13,6 @@
 #include "backend/appmetrics.h"
 #include "compat.h"
 #include "scrape/collectors/collectors.h"
-#include "scrape/custom.h"
 #include "shmem.h"
 
 const PromCollector pgprom_collectors[] = {
@@ -43,8 +42,8 @@ const PromCollector pgprom_collectors[] = {
 	{"stat_statements", pgprom_collect_stat_statements, false, true},
 	/* what applications record from SQL (appmetrics.c) */
 	{"app_metrics", pgprom_collect_app_metrics, false, true},
-	/* queries registered with pg_prom_register_query (custom.c) */
-	{"custom_queries", pgprom_collect_custom_queries, false, true},
+	/* queries registered with pg_prom_register_query: the renderer runs them */
+	{"custom_queries", NULL, false, true},
 	/* opt-in in postgres_exporter, on here: the wraparound alert needs it */
 	{"database_wraparound", pgprom_collect_database_wraparound, false, true},
 	/* postgres_exporter's disabled-by-default collectors (opt_in.c) */

@@ -15,12 +15,12 @@
 
 #include "guc.h"
 #include "scrape/expo.h"
-#include "scrape/render.h"
+#include "scrape/scrape.h"
 
 typedef struct PromCollector
 {
 	const char *name;			/* label value of pg_scrape_collector_* */
-	void		(*collect) (PromWriter *w);
+	void		(*collect) (PromWriter *w);	/* NULL: the custom queries */
 	bool		slow;			/* refreshed every slow_collector_interval */
 	bool		default_on;		/* in pg_prom.collectors' "default" set */
 } PromCollector;
@@ -61,5 +61,6 @@ extern void pgprom_collect_statements(PromWriter *w);
 extern void pgprom_collect_errors(PromWriter *w);
 extern void pgprom_collect_auth(PromWriter *w);
 extern void pgprom_collect_connections(PromWriter *w);
+extern void pgprom_collect_app_metrics(PromWriter *w);
 
 #endif							/* PG_PROM_COLLECTORS_H */

@@ -43,8 +43,8 @@ pgprom_collect_long_running_transactions(PromWriter *w)
 					 "SELECT pg_catalog.count(*)::pg_catalog.float8,"
 					 " COALESCE(pg_catalog.max(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) xact_start)), 0)::pg_catalog.float8"
 					 " FROM pg_catalog.pg_stat_activity"
-					 " WHERE state IS DISTINCT FROM 'idle'"
-					 " AND query NOT LIKE 'autovacuum:%'"
+					 " WHERE (state IS NULL OR state OPERATOR(pg_catalog.<>) 'idle')"
+					 " AND NOT (query OPERATOR(pg_catalog.~~) 'autovacuum:%')"
 					 " AND xact_start OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 minute'::pg_catalog.interval)");
 	pgprom_emit_families(w, n, specs, lengthof(specs));
 }
@@ -172,7 +172,6 @@ pgprom_collect_xlog_location(PromWriter *w)
 void
 pgprom_collect_stat_statements(PromWriter *w)
 {
-	static SPIPlanPtr find_plan = NULL;
 #define BY_STATEMENT 3, {"user", "datname", "queryid"}, {1, 2, 3}
 	static const PromFamilySpec specs[] = {
 		{"pg_stat_statements_calls_total", "Number of times executed", PROM_COUNTER, 4, 1, false, BY_STATEMENT},
@@ -182,21 +181,19 @@ pgprom_collect_stat_statements(PromWriter *w)
 		{"pg_stat_statements_block_write_seconds_total", "Total time the statement spent writing blocks, in seconds", PROM_COUNTER, 8, 1000, false, BY_STATEMENT},
 	};
 #undef BY_STATEMENT
+	char	   *func;
 	char	   *sql;
 	int			rc;
 
-	if (pgprom_query(&find_plan,
-					 "SELECT pg_catalog.quote_ident(n.nspname)"
-					 " FROM pg_catalog.pg_extension e"
-					 " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
-					 " WHERE e.extname OPERATOR(pg_catalog.=) 'pg_stat_statements'") != 1)
+	func = pgprom_extension_function("pg_stat_statements", "pg_stat_statements");
+	if (func == NULL)
 		return;
 
 	sql = psprintf("WITH s AS (SELECT userid, dbid, queryid,"
 				   "  pg_catalog.sum(calls) AS calls, pg_catalog.sum(total_exec_time) AS total,"
 				   "  pg_catalog.sum(rows) AS rows, pg_catalog.sum(blk_read_time) AS r,"
 				   "  pg_catalog.sum(blk_write_time) AS wr"
-				   "  FROM %s.pg_stat_statements(false) GROUP BY userid, dbid, queryid),"
+				   "  FROM %s(false) GROUP BY userid, dbid, queryid),"
 				   " ranked AS (SELECT s.*, pg_catalog.row_number() OVER (ORDER BY total DESC, queryid) AS rn FROM s)"
 				   " SELECT * FROM (SELECT pg_catalog.pg_get_userbyid(userid)::pg_catalog.text,"
 				   "  COALESCE(d.datname::pg_catalog.text, ''), COALESCE(queryid::pg_catalog.text, ''),"
@@ -209,7 +206,7 @@ pgprom_collect_stat_statements(PromWriter *w)
 				   "  pg_catalog.sum(total)::pg_catalog.float8, pg_catalog.sum(rows)::pg_catalog.float8,"
 				   "  pg_catalog.sum(r)::pg_catalog.float8, pg_catalog.sum(wr)::pg_catalog.float8"
 				   " FROM ranked WHERE rn OPERATOR(pg_catalog.>) %d HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0",
-				   pgprom_text(0, 1), pgprom_stat_statements_limit,
+				   func, pgprom_stat_statements_limit,
 				   pgprom_stat_statements_limit);
 	rc = SPI_execute(sql, true, 0);
 	if (rc != SPI_OK_SELECT)
@@ -227,7 +224,6 @@ pgprom_collect_stat_statements(PromWriter *w)
 void
 pgprom_collect_buffercache_summary(PromWriter *w)
 {
-	static SPIPlanPtr find_plan = NULL;
 	static const PromFamilySpec specs[] = {
 		{"pg_buffercache_summary_buffers_used", "Number of used shared buffers", PROM_GAUGE, 1, 1, false},
 		{"pg_buffercache_summary_buffers_unused", "Number of unused shared buffers", PROM_GAUGE, 2, 1, false},
@@ -235,19 +231,17 @@ pgprom_collect_buffercache_summary(PromWriter *w)
 		{"pg_buffercache_summary_buffers_pinned", "Number of pinned shared buffers", PROM_GAUGE, 4, 1, false},
 		{"pg_buffercache_summary_usagecount_avg", "Average usage count of used shared buffers", PROM_GAUGE, 5, 1, false},
 	};
+	char	   *func;
 	char	   *sql;
 	int			rc;
 
-	if (pgprom_query(&find_plan,
-					 "SELECT pg_catalog.quote_ident(n.nspname)"
-					 " FROM pg_catalog.pg_proc p"
-					 " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace"
-					 " WHERE p.proname OPERATOR(pg_catalog.=) 'pg_buffercache_summary' LIMIT 1") != 1)
+	func = pgprom_extension_function("pg_buffercache", "pg_buffercache_summary");
+	if (func == NULL)
 		return;
 	sql = psprintf("SELECT buffers_used::pg_catalog.float8, buffers_unused::pg_catalog.float8,"
 				   " buffers_dirty::pg_catalog.float8, buffers_pinned::pg_catalog.float8,"
-				   " usagecount_avg::pg_catalog.float8 FROM %s.pg_buffercache_summary()",
-				   pgprom_text(0, 1));
+				   " usagecount_avg::pg_catalog.float8 FROM %s()",
+				   func);
 	rc = SPI_execute(sql, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_prom: pg_buffercache_summary() failed: %s",

@@ -28,7 +28,7 @@ pgprom_collect_stat_archiver(PromWriter *w)
 	n = pgprom_query(&plan,
 					 "SELECT archived_count::pg_catalog.float8,"
 					 " failed_count::pg_catalog.float8,"
-					 " pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - last_archived_time)::pg_catalog.float8"
+					 " pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) last_archived_time)::pg_catalog.float8"
 					 " FROM pg_catalog.pg_stat_archiver");
 	pgprom_emit_columns(w, n, 0, NULL, cols, lengthof(cols));
 }

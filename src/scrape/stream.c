@@ -1,0 +1,234 @@
+/*-------------------------------------------------------------------------
+ *
+ * stream.c
+ *		Render units as messages on a shared-memory queue, and back.
+ *
+ * Message layout: one kind byte, then
+ *	START		label, NUL-terminated
+ *	TEXT		the bytes of exposition text (a unit's text may take several)
+ *	FAMILIES	(type byte, name, NUL) for each family the unit declares
+ *	RESULT		success byte, seconds (float8), left_out, skipped_locked
+ *				(int64), label NUL, reason NUL (empty: none)
+ *	DONE		nothing
+ *	ERROR		message, NUL-terminated
+ * Both ends are pg_prom's own processes of the same build, so numbers are
+ * copied in native byte order.  The reader still checks every length and
+ * terminator: a malformed message is refused, never read past its end.
+ *
+ * Sending blocks while the queue is full (the reader drains it from its
+ * event loop) and gives up for good once the reader has detached: the
+ * render then runs on without shipping anything.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "scrape/stream.h"
+
+/* Largest TEXT message: the reader's buffer per message stays small. */
+#define TEXT_CHUNK (256 * 1024)
+
+static bool
+send_parts(StreamSink *s, char kind, const void *a, Size alen,
+		   const void *b, Size blen)
+{
+	shm_mq_iovec iov[3];
+	int			n = 0;
+	shm_mq_result r;
+
+	if (s->detached)
+		return false;
+	iov[n].data = &kind;
+	iov[n++].len = 1;
+	if (alen > 0)
+	{
+		iov[n].data = a;
+		iov[n++].len = alen;
+	}
+	if (blen > 0)
+	{
+		iov[n].data = b;
+		iov[n++].len = blen;
+	}
+	r = shm_mq_sendv(s->mqh, iov, n, false, true);
+	if (r != SHM_MQ_SUCCESS)
+		s->detached = true;
+	return r == SHM_MQ_SUCCESS;
+}
+
+static void
+sink_start(ScrapeSink *sink, const char *label)
+{
+	(void) send_parts((StreamSink *) sink, STREAM_START, label,
+					  strlen(label) + 1, NULL, 0);
+}
+
+static void
+sink_text(ScrapeSink *sink, const char *text, int len, List *families)
+{
+	StreamSink *s = (StreamSink *) sink;
+	ListCell   *lc;
+	StringInfoData buf;
+	int			off;
+
+	if (families != NIL)
+	{
+		initStringInfo(&buf);
+		foreach(lc, families)
+		{
+			PromFamilyRef *ref = lfirst(lc);
+
+			appendStringInfoChar(&buf, (char) ref->type);
+			appendStringInfoString(&buf, ref->name);
+			appendStringInfoChar(&buf, '\0');
+		}
+		(void) send_parts(s, STREAM_FAMILIES, buf.data, buf.len, NULL, 0);
+		pfree(buf.data);
+	}
+	for (off = 0; off < len; off += TEXT_CHUNK)
+		if (!send_parts(s, STREAM_TEXT, text + off, Min(TEXT_CHUNK, len - off),
+						NULL, 0))
+			return;
+}
+
+/* The fixed part of a RESULT message. */
+typedef struct ResultWire
+{
+	double		seconds;
+	int64		left_out;
+	int64		skipped_locked;
+	char		success;
+} ResultWire;
+
+static void
+sink_result(ScrapeSink *sink, const ScrapeResult *result, const char *message)
+{
+	ResultWire	wire;
+	StringInfoData tail;
+
+	memset(&wire, 0, sizeof(wire));
+	wire.seconds = result->seconds;
+	wire.left_out = result->left_out;
+	wire.skipped_locked = result->skipped_locked;
+	wire.success = result->success ? 1 : 0;
+	initStringInfo(&tail);
+	appendStringInfoString(&tail, result->label);
+	appendStringInfoChar(&tail, '\0');
+	if (message)
+		appendBinaryStringInfo(&tail, message, Min(strlen(message), 1000));
+	appendStringInfoChar(&tail, '\0');
+	(void) send_parts((StreamSink *) sink, STREAM_RESULT, &wire, sizeof(wire),
+					  tail.data, tail.len);
+	pfree(tail.data);
+}
+
+static void
+sink_done(ScrapeSink *sink)
+{
+	(void) send_parts((StreamSink *) sink, STREAM_DONE, NULL, 0, NULL, 0);
+}
+
+void
+pgprom_stream_sink_init(StreamSink *s, shm_mq_handle *mqh)
+{
+	s->sink.unit_start = sink_start;
+	s->sink.unit_text = sink_text;
+	s->sink.unit_result = sink_result;
+	s->sink.done = sink_done;
+	s->mqh = mqh;
+	s->detached = false;
+}
+
+bool
+pgprom_stream_send_error(shm_mq_handle *mqh, const char *message)
+{
+	StreamSink	s;
+
+	pgprom_stream_sink_init(&s, mqh);
+	return send_parts(&s, STREAM_ERROR, message, strlen(message) + 1, NULL, 0);
+}
+
+/* A NUL-terminated string inside [p, end), or NULL. */
+static const char *
+string_at(const char *p, const char *end)
+{
+	if (p >= end || memchr(p, '\0', end - p) == NULL)
+		return NULL;
+	return p;
+}
+
+bool
+pgprom_stream_decode(const void *data, Size len, StreamMsg *msg)
+{
+	const char *p = data;
+	const char *end = p + len;
+
+	memset(msg, 0, sizeof(StreamMsg));
+	if (len < 1)
+		return false;
+	msg->kind = (StreamMsgKind) p[0];
+	p++;
+	switch (msg->kind)
+	{
+		case STREAM_START:
+			msg->label = string_at(p, end);
+			return msg->label != NULL &&
+				strlen(msg->label) < PGPROM_LABEL_MAX;
+		case STREAM_TEXT:
+		case STREAM_FAMILIES:
+			msg->data = p;
+			msg->len = (int) (end - p);
+			return true;
+		case STREAM_RESULT:
+			{
+				ResultWire	wire;
+				const char *label;
+
+				if (end - p < (ptrdiff_t) sizeof(ResultWire))
+					return false;
+				memcpy(&wire, p, sizeof(wire));
+				p += sizeof(wire);
+				label = string_at(p, end);
+				if (label == NULL || strlen(label) >= PGPROM_LABEL_MAX)
+					return false;
+				p += strlen(label) + 1;
+				msg->message = string_at(p, end);
+				if (msg->message == NULL)
+					return false;
+				if (msg->message[0] == '\0')
+					msg->message = NULL;
+				strlcpy(msg->result.label, label, PGPROM_LABEL_MAX);
+				msg->result.success = wire.success != 0;
+				msg->result.seconds = wire.seconds;
+				msg->result.left_out = wire.left_out;
+				msg->result.skipped_locked = wire.skipped_locked;
+				return true;
+			}
+		case STREAM_DONE:
+			return true;
+		case STREAM_ERROR:
+			msg->message = string_at(p, end);
+			return msg->message != NULL;
+	}
+	return false;
+}
+
+List *
+pgprom_stream_families(const StreamMsg *msg)
+{
+	const char *p = msg->data;
+	const char *end = p + msg->len;
+	List	   *result = NIL;
+
+	while (p < end)
+	{
+		PromType	type = (PromType) (unsigned char) *p++;
+		const char *name = string_at(p, end);
+
+		if (name == NULL || type > PROM_HISTOGRAM)
+			return NIL;
+		result = lappend(result, expo_family_ref(type, name));
+		p += strlen(name) + 1;
+	}
+	return result;
+}

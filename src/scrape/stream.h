@@ -1,0 +1,96 @@
+/*-------------------------------------------------------------------------
+ *
+ * stream.h
+ *		What a render hands on, unit by unit, and the messages that carry
+ *		it from one process to another over a shared-memory queue.
+ *
+ * A render is a sequence of units (collectors, custom queries).  For each
+ * one it reports the start, the text the unit wrote (only when it
+ * succeeded), the families that text declares, and the outcome.  Where
+ * the reader is another process (the endpoint reading the collector, the
+ * renderer reading a custom-query worker), every report is a message on a
+ * shm_mq, so whatever finished before the writer was stopped has already
+ * arrived: the reader can answer with it and say what did not finish.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_PROM_STREAM_H
+#define PG_PROM_STREAM_H
+
+#include "storage/shm_mq.h"
+
+#include "scrape/expo.h"
+#include "scrape/scrape.h"
+
+/* Where a render's units go. */
+typedef struct ScrapeSink ScrapeSink;
+
+struct ScrapeSink
+{
+	void		(*unit_start) (ScrapeSink *sink, const char *label);
+	/* text of a unit that succeeded, with the families it declares */
+	void		(*unit_text) (ScrapeSink *sink, const char *text, int len,
+							  List *families);
+	/* outcome; message is the reason of a failure, or NULL */
+	void		(*unit_result) (ScrapeSink *sink, const ScrapeResult *result,
+								const char *message);
+	/* the render is complete */
+	void		(*done) (ScrapeSink *sink);
+};
+
+/* A sink writing messages to a queue (the sending side must be attached). */
+typedef struct StreamSink
+{
+	ScrapeSink	sink;
+	shm_mq_handle *mqh;
+	bool		detached;		/* the reader went away: stop sending */
+} StreamSink;
+
+extern void pgprom_stream_sink_init(StreamSink *s, shm_mq_handle *mqh);
+
+/* Kinds of messages. */
+typedef enum StreamMsgKind
+{
+	STREAM_START = 'S',
+	STREAM_TEXT = 'T',
+	STREAM_FAMILIES = 'F',
+	STREAM_RESULT = 'R',
+	STREAM_DONE = 'D',
+	STREAM_ERROR = 'E'
+} StreamMsgKind;
+
+/* One message as read back; pointers point into the received bytes. */
+typedef struct StreamMsg
+{
+	StreamMsgKind kind;
+	const char *label;			/* START */
+	const char *data;			/* TEXT: text; FAMILIES: encoded list */
+	int			len;
+	ScrapeResult result;		/* RESULT */
+	const char *message;		/* RESULT (may be NULL), ERROR */
+} StreamMsg;
+
+/* Decode one received message; false if it is malformed. */
+extern bool pgprom_stream_decode(const void *data, Size len, StreamMsg *msg);
+
+/* The families of a FAMILIES message, as expo_families_since() lists them. */
+extern List *pgprom_stream_families(const StreamMsg *msg);
+
+/* Send a render error (the whole render failed); false if detached. */
+extern bool pgprom_stream_send_error(shm_mq_handle *mqh, const char *message);
+
+/* Size of the queue between processes. */
+#define PGPROM_STREAM_QUEUE_SIZE (1024 * 1024)
+
+/*
+ * The segment of a collection the endpoint asks the collector for: this
+ * request, then the queue the collector streams its units into.
+ */
+typedef struct CollectRequest
+{
+	uint64		mask;			/* the collectors to run */
+} CollectRequest;
+
+#define PGPROM_COLLECT_QUEUE_OFFSET MAXALIGN(sizeof(CollectRequest))
+
+#endif							/* PG_PROM_STREAM_H */
