@@ -63,6 +63,55 @@ is(delta($select, sub {
 		SELECT f();
 		PREPARE p AS SELECT 1; EXECUTE p; EXECUTE p;})
 	}), 3, 'nested statements are not counted again; EXECUTE counts as its statement');
+
+# statements run while planning belong to the statement planned
+is(delta($select, sub {
+	$node->safe_psql('postgres', q{
+		CREATE FUNCTION imm(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql
+		  AS 'DECLARE r int; BEGIN SELECT x + 1 INTO r; SELECT r + 1 INTO r; RETURN r; END';
+		SELECT imm(1);})
+	}), 1, 'an IMMUTABLE function with two queries, folded while planning, counts once');
+
+# a cursor fetched in several steps: its query runs inside the FETCHes,
+# each of them one statement; the query itself is not counted again
+my $utility = 'pg_statement_duration_seconds_count{datname="postgres",command="utility"}';
+{
+	my $before = metrics_of($port);
+	$node->safe_psql('postgres', q{
+		BEGIN;
+		DECLARE c CURSOR FOR SELECT g FROM generate_series(1, 10) g;
+		FETCH 3 FROM c; FETCH 3 FROM c; FETCH ALL FROM c;
+		CLOSE c;
+		COMMIT;});
+	my $after = metrics_of($port);
+	is(sample_of($after, $select) - sample_of($before, $select), 0,
+		'a cursor fetched in several steps adds no select of its own');
+	is(sample_of($after, $utility) - sample_of($before, $utility), 7,
+		'and each of its 7 statements (BEGIN, DECLARE, 3 FETCH, CLOSE, COMMIT) counts once');
+}
+
+# a statement that fails in a subtransaction leaves no start time behind
+{
+	my $sum = 'pg_statement_duration_seconds_sum{datname="postgres",command="select"}';
+	my $slow = 'pg_statement_duration_seconds_bucket{datname="postgres",command="select",le="1"}';
+	my $bg = $node->background_psql('postgres', on_error_stop => 0);
+	$bg->query("BEGIN; SAVEPOINT s; SELECT 1/0; ROLLBACK TO s; COMMIT;");
+	# 100 failing savepoints would have filled a fixed table of open statements
+	$bg->query(join('', map { "BEGIN; SAVEPOINT s$_; SELECT 1/0; ROLLBACK TO s$_; COMMIT;" } 1 .. 100));
+	sleep 2;
+	my $before = metrics_of($port);
+	$bg->query(join(q{}, map { "SELECT $_;" } 1 .. 50));
+	$bg->quit;
+	my $after = metrics_of($port);
+	is(sample_of($after, $select) - sample_of($before, $select), 50,
+		'after 101 failed savepoints every statement is still timed');
+	ok(sample_of($after, $sum) - sample_of($before, $sum) < 1,
+		sprintf('and none is timed from a stale start (sum grew %.3f s for 50 trivial SELECTs)',
+			sample_of($after, $sum) - sample_of($before, $sum)));
+	is(sample_of($after, $slow) - sample_of($before, $slow), 50,
+		'all 50 land in the buckets up to 1 s');
+}
+
 my $m = metrics_of($port);
 like($m, qr/^pg_statement_duration_seconds_bucket\{datname="postgres",command="select",le="0.0005"\} \d+$/m,
 	'sub-millisecond bucket');

@@ -14,7 +14,7 @@ use PgProm;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(time sleep);
 
 my ($node, $port) = new_prom_node('auth');
 $node->start;
@@ -51,7 +51,25 @@ my $token_file = $node->data_dir . '/prom_token';
 open(my $fh, '>', $token_file) or die;
 print $fh "$token\n";
 close $fh;
+chmod 0644, $token_file;
 reconfigure('pg_prom.auth_method' => 'bearer', 'pg_prom.auth_token_file' => $token_file);
+ok($node->wait_for_log(qr/the token file ".*prom_token" is not a regular file private to its owner/),
+	'a token file readable by others is refused');
+is(get_with("Bearer $token")->{status}, 401, 'and nothing is served with it');
+open($fh, '>', $token_file) or die;
+print $fh ('x' x 300) . "\n";
+close $fh;
+chmod 0600, $token_file;
+$node->reload;
+ok($node->wait_for_log(qr/the token in ".*prom_token" is longer than 256 characters/),
+	'a token over the limit is refused, not cut short');
+is(get_with('Bearer ' . ('x' x 256))->{status}, 401, 'and its first 256 characters do not work');
+open($fh, '>', $token_file) or die;
+print $fh "$token\n";
+close $fh;
+chmod 0600, $token_file;
+$node->reload;
+sleep 0.5;
 
 my $r = get_with(undef);
 is($r->{status}, 401, 'no token: 401');
@@ -112,7 +130,39 @@ for (1 .. 12)
 	$last = get_with(basic('reader', 'guess'))->{status};
 }
 is($last, 429, 'after repeated failures the address gets 429 without verification');
-is(get_with(basic('reader', 'new horse'))->{status}, 429, 'for a while, even with the right password');
+is(get_with(basic('reader', 'new horse'))->{status}, 200,
+	'credentials verified before still get in: failing on purpose cannot lock Prometheus out');
+is(get_with(basic('reader', 'guess'))->{status}, 429, 'failing ones stay locked out');
+$node->safe_psql('postgres', q{
+	SET password_encryption = 'scram-sha-256';
+	CREATE ROLE reader2 LOGIN PASSWORD 'other horse' IN ROLE pg_monitor;
+});
+is(get_with(basic('reader2', 'other horse'))->{status}, 429,
+	'credentials never verified are not checked from a locked-out address');
+
+# --- a refusal takes as long whatever is wrong ----------------------------------------
+# (from another address of the loopback network, which is not locked out)
+{
+	my $other = HTTP::Tiny->new(timeout => 20, keep_alive => 0, local_address => '127.0.0.2');
+	my $time_of = sub {
+		my ($user, $password) = @_;
+		my $best = 1e9;
+		for (1 .. 4)
+		{
+			my $t0 = time;
+			my $st = $other->get("http://127.0.0.1:$port/metrics",
+				{ headers => { Authorization => basic($user, $password) } })->{status};
+			my $t = time - $t0;
+			$best = $t if $t < $best;
+			die "unexpected status $st" unless $st == 401 || $st == 429;
+		}
+		return $best;
+	};
+	my $wrong = $time_of->('reader2', 'wrong');
+	my $missing = $time_of->('no_such_role', 'wrong');
+	ok($missing > $wrong / 3,
+		sprintf('a role that does not exist costs the verifier work too (%.4f s vs %.4f s)', $missing, $wrong));
+}
 
 $node->stop;
 check_log_clean($node);

@@ -86,6 +86,23 @@ $ok = 0;
 for (1 .. 100) { if (curl('--cacert', "$dir/ca.crt", "$url/health") eq '200') { $ok = 1; last } sleep 0.2 }
 ok($ok, 'a fixed certificate brings the endpoint back at reload');
 
+# a key with a passphrase: refused with the reason, never a prompt that
+# hangs the endpoint, which keeps answering reloads
+openssl('rsa', '-in', "$dir/server1.key", '-aes256', '-passout', 'pass:secret', '-out', "$dir/locked.key");
+chmod 0600, "$dir/locked.key";
+system("cp $dir/server1.crt $dir/locked.crt");
+$node->safe_psql('postgres',
+	"ALTER SYSTEM SET pg_prom.tls_cert_file = 'locked.crt'; ALTER SYSTEM SET pg_prom.tls_key_file = 'locked.key'");
+$node->reload;
+ok($node->wait_for_log(qr/the TLS key "locked.key" is protected by a passphrase/),
+	'a key with a passphrase is refused with the reason');
+$node->safe_psql('postgres',
+	"ALTER SYSTEM RESET pg_prom.tls_cert_file; ALTER SYSTEM RESET pg_prom.tls_key_file");
+$node->reload;
+$ok = 0;
+for (1 .. 100) { if (curl('--cacert', "$dir/ca.crt", "$url/health") eq '200') { $ok = 1; last } sleep 0.2 }
+ok($ok, 'the endpoint did not hang on a prompt: the next reload brings it back');
+
 # client certificates
 $node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.tls_ca_file = 'ca.crt'");
 $node->reload;

@@ -19,7 +19,16 @@
  *
  * Statements are timed at nesting level 0 only, so functions, nested SPI
  * and EXECUTE of a prepared statement are not counted twice; parallel
- * workers and pg_prom's own processes are left out.  A database gets one
+ * workers and pg_prom's own processes are left out.  As in
+ * pg_stat_statements, the level counts the planner and utility commands
+ * as well as the executor (ExecutorStart included), so the queries a
+ * function runs while a statement is planned (an IMMUTABLE function folded
+ * to a constant) are nested, not top-level.  A statement is timed from
+ * ExecutorStart to ExecutorEnd; one that fails never reaches ExecutorEnd,
+ * so its entry is forgotten when its (sub)transaction aborts (a
+ * subtransaction callback): no start time is ever matched to a later
+ * statement.  The open-statement table starts in static memory and grows
+ * (never throwing) for sessions with many portals open at once.  A database gets one
  * of pg_prom.max_databases slots the first time it is seen (a backend
  * remembers its slot); databases beyond that are counted together in the
  * last slot, never lost.  Counters live until the server restarts, so they
@@ -35,16 +44,19 @@
 #include "libpq/auth.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "optimizer/planner.h"
 #include "portability/instr_time.h"
 #include "tcop/utility.h"
 #include "utils/elog.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "backend/hooks.h"
 #include "guc.h"
 
-/* Top-level queries open at once that can be timed (cursors, portals). */
-#define MAX_OPEN_QUERIES 16
+/* Top-level queries open at once before the table grows (cursors, portals). */
+#define FIXED_OPEN_QUERIES 16
 
 const double pgprom_latency_bounds[PGPROM_LATENCY_BUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -87,6 +99,7 @@ bool		pgprom_in_own_process = false;
 
 /*---- Local state ----*/
 
+static planner_hook_type prev_planner = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
@@ -98,14 +111,21 @@ static ClientAuthentication_hook_type prev_ClientAuthentication = NULL;
 static int	nesting_level = 0;
 static int	my_slot = -1;		/* this backend's database slot */
 
+/* A top-level statement between ExecutorStart and ExecutorEnd. */
 typedef struct OpenQuery
 {
 	QueryDesc  *query;
 	instr_time	start;
+	SubTransactionId subxid;	/* forgotten when this aborts */
 } OpenQuery;
 
-static OpenQuery open_queries[MAX_OPEN_QUERIES];
+static OpenQuery fixed_open[FIXED_OPEN_QUERIES];
+static OpenQuery *open_queries = fixed_open;
+static int	open_capacity = FIXED_OPEN_QUERIES;
+static int	nopen = 0;
 
+static PlannedStmt *pgprom_planner(Query *parse, const char *query_string,
+									int cursorOptions, ParamListInfo boundParams);
 static void pgprom_ExecutorStart(QueryDesc *queryDesc, int eflags);
 static void pgprom_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 							   uint64 count, bool execute_once);
@@ -120,6 +140,8 @@ static void pgprom_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 static void pgprom_emit_log(ErrorData *edata);
 static void pgprom_client_authentication(Port *port, int status);
 static void pgprom_xact_callback(XactEvent event, void *arg);
+static void pgprom_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+									SubTransactionId parentSubid, void *arg);
 
 Size
 pgprom_hook_counters_size(void)
@@ -169,6 +191,8 @@ pgprom_hook_counters_init(PromHookCounters *c)
 void
 pgprom_install_hooks(void)
 {
+	prev_planner = planner_hook;
+	planner_hook = pgprom_planner;
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = pgprom_ExecutorStart;
 	prev_ExecutorRun = ExecutorRun_hook;
@@ -184,6 +208,7 @@ pgprom_install_hooks(void)
 	prev_ClientAuthentication = ClientAuthentication_hook;
 	ClientAuthentication_hook = pgprom_client_authentication;
 	RegisterXactCallback(pgprom_xact_callback, NULL);
+	RegisterSubXactCallback(pgprom_subxact_callback, NULL);
 }
 
 const char *
@@ -284,31 +309,97 @@ command_of(CmdType operation)
 	}
 }
 
-/*---- Executor hooks ----*/
+/*---- Open statements ----*/
+
+/*
+ * Remember a top-level statement's start.  The table grows when full;
+ * if memory for that is short the statement is simply not timed (hooks
+ * never throw).
+ */
+static void
+open_query(QueryDesc *queryDesc)
+{
+	OpenQuery  *q;
+
+	if (nopen == open_capacity)
+	{
+		int			newcap = open_capacity * 2;
+		OpenQuery  *bigger = MemoryContextAllocExtended(TopMemoryContext,
+														sizeof(OpenQuery) * newcap,
+														MCXT_ALLOC_NO_OOM);
+
+		if (bigger == NULL)
+			return;
+		memcpy(bigger, open_queries, sizeof(OpenQuery) * nopen);
+		if (open_queries != fixed_open)
+			pfree(open_queries);
+		open_queries = bigger;
+		open_capacity = newcap;
+	}
+	q = &open_queries[nopen++];
+	q->query = queryDesc;
+	q->subxid = GetCurrentSubTransactionId();
+	INSTR_TIME_SET_CURRENT(q->start);
+}
+
+/* Forget entry i (order does not matter). */
+static inline void
+forget_query(int i)
+{
+	open_queries[i] = open_queries[--nopen];
+}
+
+/*---- Planner and executor hooks ----*/
+
+/*
+ * Planning is a nesting level too: what the planner runs (a function folded
+ * to a constant, say) belongs to the statement being planned.
+ */
+static PlannedStmt *
+pgprom_planner(Query *parse, const char *query_string, int cursorOptions,
+			   ParamListInfo boundParams)
+{
+	PlannedStmt *result;
+
+	nesting_level++;
+	PG_TRY();
+	{
+		if (prev_planner)
+			result = prev_planner(parse, query_string, cursorOptions, boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		nesting_level--;
+	}
+	PG_END_TRY();
+	return result;
+}
 
 static void
 pgprom_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
+	bool		top = nesting_level == 0 && counting() &&
+		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
 
-	if (nesting_level == 0 && counting() &&
-		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+	/* what runs while the executor starts (initial pruning) is nested */
+	nesting_level++;
+	PG_TRY();
 	{
-		int			i;
-
-		for (i = 0; i < MAX_OPEN_QUERIES; i++)
-		{
-			if (open_queries[i].query == NULL)
-			{
-				open_queries[i].query = queryDesc;
-				INSTR_TIME_SET_CURRENT(open_queries[i].start);
-				break;
-			}
-		}
+		if (prev_ExecutorStart)
+			prev_ExecutorStart(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
 	}
+	PG_FINALLY();
+	{
+		nesting_level--;
+	}
+	PG_END_TRY();
+
+	if (top)
+		open_query(queryDesc);
 }
 
 static void
@@ -353,14 +444,15 @@ pgprom_ExecutorEnd(QueryDesc *queryDesc)
 {
 	int			i;
 
-	for (i = 0; i < MAX_OPEN_QUERIES; i++)
+	for (i = 0; i < nopen; i++)
 	{
 		if (open_queries[i].query == queryDesc)
 		{
-			open_queries[i].query = NULL;
+			instr_time	start = open_queries[i].start;
+
+			forget_query(i);
 			if (counting())
-				observe_statement(command_of(queryDesc->operation),
-								  open_queries[i].start);
+				observe_statement(command_of(queryDesc->operation), start);
 			break;
 		}
 	}
@@ -429,13 +521,11 @@ pgprom_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 static void
 pgprom_xact_callback(XactEvent event, void *arg)
 {
-	int			i;
 	int			slot;
 
 	/* a query whose ExecutorEnd never ran must not be matched later */
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		for (i = 0; i < MAX_OPEN_QUERIES; i++)
-			open_queries[i].query = NULL;
+		nopen = 0;
 
 	if ((event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT) || !counting())
 		return;
@@ -445,6 +535,27 @@ pgprom_xact_callback(XactEvent event, void *arg)
 	observe(&pgprom_hook_counters->databases[slot].transactions,
 			(double) Max(0, GetCurrentTimestamp() - GetCurrentTransactionStartTimestamp()) /
 			USECS_PER_SEC);
+}
+
+/*
+ * A subtransaction aborts: the statements that started in it, or in one
+ * begun after it (its children), failed without reaching ExecutorEnd.
+ */
+static void
+pgprom_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	int			i = 0;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	while (i < nopen)
+	{
+		if (open_queries[i].subxid >= mySubid)
+			forget_query(i);
+		else
+			i++;
+	}
 }
 
 /*---- Errors ----*/
@@ -459,8 +570,12 @@ pgprom_emit_log(ErrorData *edata)
 	PromHookCounters *c = pgprom_hook_counters;
 	int			severity;
 
+	/*
+	 * The logging collector detached from shared memory when it started:
+	 * the pointer it inherited from the postmaster leads nowhere there.
+	 */
 	if (edata->elevel >= WARNING && c != NULL && IsUnderPostmaster &&
-		pgprom_track_errors)
+		MyBackendType != B_LOGGER && pgprom_track_errors)
 	{
 		switch (edata->elevel)
 		{
@@ -499,28 +614,60 @@ pgprom_emit_log(ErrorData *edata)
 
 /*---- Authentication ----*/
 
+/* The method of a connection's pg_hba.conf line, as a counter index. */
+static int
+auth_method_index(Port *port)
+{
+	int			method = (port && port->hba) ? (int) port->hba->auth_method :
+		USER_AUTH_LAST + 1;
+
+	if (method < 0 || method > USER_AUTH_LAST)
+		method = USER_AUTH_LAST + 1;
+	return method;
+}
+
+/* A login another hook refused after the method accepted it. */
+static int	auth_refused_method = -1;
+
+static void
+count_auth_refused(int code, Datum arg)
+{
+	if (auth_refused_method >= 0 && pgprom_hook_counters != NULL)
+		pg_atomic_fetch_add_u64(&pgprom_hook_counters->auth[1][auth_refused_method], 1);
+	auth_refused_method = -1;
+}
+
 /*
  * Called after the authentication method ran, before the client is told.
  * STATUS_EOF is a client that hung up when asked for a password (psql's
- * first, password-less attempt): counted apart from real failures.
+ * first, password-less attempt): counted apart from real failures.  The
+ * previous hook (another extension's) runs first: when it refuses a login
+ * the method accepted, it ends the process with FATAL, and the exit
+ * callback counts a failure instead of a success.
  */
 static void
 pgprom_client_authentication(Port *port, int status)
 {
 	PromHookCounters *c = pgprom_hook_counters;
+	bool		track = c != NULL && IsUnderPostmaster && pgprom_track_auth;
+	int			method = auth_method_index(port);
 
-	if (c != NULL && IsUnderPostmaster && pgprom_track_auth)
+	if (prev_ClientAuthentication)
+	{
+		if (track && status == STATUS_OK)
+		{
+			auth_refused_method = method;
+			before_shmem_exit(count_auth_refused, (Datum) 0);
+		}
+		prev_ClientAuthentication(port, status);
+		auth_refused_method = -1;
+	}
+
+	if (track)
 	{
 		int			result = (status == STATUS_OK) ? 0 :
 			(status == STATUS_EOF) ? 2 : 1;
-		int			method = (port && port->hba) ? (int) port->hba->auth_method :
-			USER_AUTH_LAST + 1;
 
-		if (method < 0 || method > USER_AUTH_LAST)
-			method = USER_AUTH_LAST + 1;
 		pg_atomic_fetch_add_u64(&c->auth[result][method], 1);
 	}
-
-	if (prev_ClientAuthentication)
-		prev_ClientAuthentication(port, status);
 }

@@ -9,15 +9,27 @@
  * (SCRAM or MD5, through get_role_password and plain_crypt_verify, so
  * rolvaliduntil is honoured) and requires LOGIN and the privileges of
  * pg_monitor: revoke the membership and access is gone at the next
- * request.  A verified (role, password, verifier) triple is remembered for
- * CACHE_SECONDS so that Prometheus' scrapes do not each pay for a SCRAM
- * computation; a changed password changes the verifier and misses the
- * cache.  Comparisons of secrets are constant-time.  Failures are answered
- * 401 with WWW-Authenticate, counted, logged at most once a minute per
- * client address, and a client address with too many recent failures gets
- * 429 without any verification.
+ * request.  Every refusal costs the same verification work as a wrong
+ * password (a role that does not exist is checked against a verifier made
+ * up at start), so the time of an answer does not tell which roles exist.
+ * A verified (role, password, verifier) triple is remembered, as a digest,
+ * so that Prometheus' scrapes do not each pay for a SCRAM computation; a
+ * changed password changes the verifier and misses it.  Comparisons of
+ * secrets are constant-time.
  *
- * Runs in the worker only.
+ * Failures are answered 401 with WWW-Authenticate, counted, and logged at
+ * most once a minute per client address.  An address with too many recent
+ * failures is locked out for failing credentials only: its requests are
+ * no longer verified (429, no SCRAM work to spend), but credentials that
+ * were verified before still get in.  So whoever shares Prometheus'
+ * address (a NAT, a sidecar, any local user on loopback) cannot lock
+ * Prometheus out by failing on purpose.
+ *
+ * The bearer token file must not be readable by group or others (as the
+ * server requires of its own key file) and holds 16 to 256 characters; a
+ * file that breaks a rule is refused whole, never truncated.
+ *
+ * Runs in the endpoint only.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,12 +38,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
-#include "common/sha2.h"
 #include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "libpq/crypt.h"
+#include "libpq/scram.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
@@ -48,11 +63,13 @@
 #include "shmem.h"
 #include "txn.h"
 
-#define CACHE_SECONDS 60
 #define FAILURE_WINDOW_SECONDS 60
 #define MAX_FAILURES 10			/* per address and window, then 429 */
 #define FAILURE_SLOTS 64
 #define MAX_TOKEN 256
+/* Verified credentials remembered, and for how long since last used. */
+#define GOOD_SLOTS 16
+#define GOOD_SECONDS 3600
 
 /* Failed attempts of one client address. */
 typedef struct FailureSlot
@@ -63,12 +80,18 @@ typedef struct FailureSlot
 	bool		logged;
 } FailureSlot;
 
+/* Credentials verified before: digest of role, password and verifier. */
+typedef struct GoodCredential
+{
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	TimestampTz used;			/* 0: free */
+} GoodCredential;
+
 static char token[MAX_TOKEN + 1];
 static bool token_loaded = false;
-static uint8 cached_digest[PG_SHA256_DIGEST_LENGTH];
-static bool cache_valid = false;
-static TimestampTz cached_at = 0;
+static GoodCredential good[GOOD_SLOTS];
 static FailureSlot failures[FAILURE_SLOTS];
+static char *mock_verifier = NULL;
 
 /*---- pg_prom.allowed_clients ----*/
 
@@ -121,10 +144,11 @@ pgprom_auth_reload(void)
 {
 	FILE	   *f;
 	size_t		n;
+	struct stat st;
 
 	token_loaded = false;
-	cache_valid = false;
 	explicit_bzero(token, sizeof(token));
+	memset(good, 0, sizeof(good));
 	memset(failures, 0, sizeof(failures));	/* a new configuration, a new count */
 	if (pgprom_auth_method != PGPROM_AUTH_BEARER)
 		return;
@@ -141,10 +165,48 @@ pgprom_auth_reload(void)
 		ereport(WARNING,
 				(errcode_for_file_access(),
 				 errmsg("pg_prom: could not read the token file \"%s\": %m", pgprom_auth_token_file),
-				 errdetail("Every request for the metrics is refused until the file can be read at a reload.")));
+				 errdetail("Every request for the metrics is refused until the file can be read at a reload."),
+				 errhint("The file must be readable by the server's operating system user, for example: install -o postgres -m 600 token-file %s",
+						 pgprom_auth_token_file)));
+		return;
+	}
+	/* like the server's key file: the owner's alone, or root's and a group's */
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+		(st.st_uid == geteuid() && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) ||
+		(st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) != 0) ||
+		(st.st_uid != geteuid() && st.st_uid != 0))
+	{
+		FreeFile(f);
+		ereport(WARNING,
+				(errmsg("pg_prom: the token file \"%s\" is not a regular file private to its owner",
+						pgprom_auth_token_file),
+				 errdetail("It must be a file owned by the server's user with mode 0600, or by root with mode 0640 or less; every request for the metrics is refused."),
+				 errhint("chmod 600 %s", pgprom_auth_token_file)));
 		return;
 	}
 	n = fread(token, 1, MAX_TOKEN, f);
+	/* one more byte than a token may have: too long, not cut short */
+	if (n == MAX_TOKEN)
+	{
+		char		extra[64];
+		size_t		more = fread(extra, 1, sizeof(extra), f);
+		size_t		i;
+
+		for (i = 0; i < more; i++)
+			if (!(extra[i] == '\n' || extra[i] == '\r' || extra[i] == ' ' || extra[i] == '\t'))
+				break;
+		if (i < more)
+		{
+			FreeFile(f);
+			explicit_bzero(token, sizeof(token));
+			ereport(WARNING,
+					(errmsg("pg_prom: the token in \"%s\" is longer than %d characters",
+							pgprom_auth_token_file, MAX_TOKEN),
+					 errdetail("Every request for the metrics is refused."),
+					 errhint("Generate one with: openssl rand -hex 32")));
+			return;
+		}
+	}
 	FreeFile(f);
 	token[n] = '\0';
 	while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' ||
@@ -249,52 +311,122 @@ credentials_digest(const char *user, const char *password, const char *shadow,
 	pg_cryptohash_free(ctx);
 }
 
+/* Constant-time comparison of two digests (16.0 has no timingsafe_bcmp). */
+static bool
+digests_equal(const uint8 *a, const uint8 *b)
+{
+	uint8		diff = 0;
+	int			i;
+
+	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
+/* Whether the digest is of credentials verified before (and refresh it). */
+static bool
+good_lookup(const uint8 *digest)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool		found = false;
+	int			i;
+
+	for (i = 0; i < GOOD_SLOTS; i++)
+	{
+		if (good[i].used == 0 ||
+			TimestampDifferenceExceeds(good[i].used, now, GOOD_SECONDS * 1000))
+			continue;
+		/* constant time, and every slot looked at */
+		if (digests_equal(good[i].digest, digest))
+		{
+			good[i].used = now;
+			found = true;
+		}
+	}
+	return found;
+}
+
+static void
+good_insert(const uint8 *digest)
+{
+	int			oldest = 0;
+	int			i;
+
+	for (i = 1; i < GOOD_SLOTS; i++)
+		if (good[i].used < good[oldest].used)
+			oldest = i;
+	memcpy(good[oldest].digest, digest, PG_SHA256_DIGEST_LENGTH);
+	good[oldest].used = GetCurrentTimestamp();
+}
+
+/* What verify_role() concluded. */
+typedef enum RoleVerdict
+{
+	ROLE_ACCEPTED,
+	ROLE_REFUSED,
+	ROLE_THROTTLED				/* not verified: the address is locked out */
+} RoleVerdict;
+
 /*
- * Check user/password against pg_authid; returns NULL when accepted, else
- * why not.  Needs a transaction (syscache).
+ * Check user/password against pg_authid; *why says why not.  Needs a
+ * transaction (syscache).  A throttled address gets in with credentials
+ * verified before only.
  */
-static const char *
-verify_role(const char *user, const char *password)
+static RoleVerdict
+verify_role(const char *user, const char *password, bool throttled,
+			const char **why)
 {
 	const char *logdetail = NULL;
-	char	   *shadow;
+	const char *problem = NULL;
+	char	   *shadow = NULL;
 	HeapTuple	tuple;
-	Form_pg_authid form;
-	Oid			roleid;
-	bool		canlogin;
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 
 	tuple = SearchSysCache1(AUTHNAME, PointerGetDatum(user));
 	if (!HeapTupleIsValid(tuple))
-		return "The role does not exist.";
-	form = (Form_pg_authid) GETSTRUCT(tuple);
-	roleid = form->oid;
-	canlogin = form->rolcanlogin;
-	ReleaseSysCache(tuple);
-	if (!canlogin)
-		return "The role is not permitted to log in.";
-	if (!has_privs_of_role(roleid, ROLE_PG_MONITOR))
-		return "The role does not have the privileges of pg_monitor.";
+		problem = "The role does not exist.";
+	else
+	{
+		Form_pg_authid form = (Form_pg_authid) GETSTRUCT(tuple);
+		Oid			roleid = form->oid;
+		bool		canlogin = form->rolcanlogin;
 
-	/* NULL when there is no password or it has expired (rolvaliduntil) */
-	shadow = get_role_password(user, &logdetail);
-	if (shadow == NULL)
-		return logdetail ? logdetail : "The role has no valid password.";
+		ReleaseSysCache(tuple);
+		if (!canlogin)
+			problem = "The role is not permitted to log in.";
+		else if (!has_privs_of_role(roleid, ROLE_PG_MONITOR))
+			problem = "The role does not have the privileges of pg_monitor.";
+		else
+		{
+			/* NULL when there is no password or it has expired */
+			shadow = get_role_password(user, &logdetail);
+			if (shadow == NULL)
+				problem = logdetail ? logdetail : "The role has no valid password.";
+		}
+	}
 
 	/* the verifier is part of the key: a new password misses the cache */
-	credentials_digest(user, password, shadow, digest);
-	if (cache_valid &&
-		!TimestampDifferenceExceeds(cached_at, GetCurrentTimestamp(), CACHE_SECONDS * 1000) &&
-		timingsafe_bcmp(digest, cached_digest, sizeof(digest)) == 0)
-		return NULL;
+	if (problem == NULL)
+	{
+		credentials_digest(user, password, shadow, digest);
+		if (good_lookup(digest))
+			return ROLE_ACCEPTED;
+	}
+	if (throttled)
+	{
+		*why = "Too many failed attempts from this address.";
+		return ROLE_THROTTLED;
+	}
 
-	if (plain_crypt_verify(user, shadow, password, &logdetail) != STATUS_OK)
-		return logdetail ? logdetail : "Password does not match.";
-
-	memcpy(cached_digest, digest, sizeof(digest));
-	cached_at = GetCurrentTimestamp();
-	cache_valid = true;
-	return NULL;
+	/* the same work whatever is wrong, so refusals all take as long */
+	if (plain_crypt_verify(user, problem ? mock_verifier : shadow, password,
+						   &logdetail) != STATUS_OK || problem != NULL)
+	{
+		*why = problem ? problem : (logdetail ? logdetail : "Password does not match.");
+		return ROLE_REFUSED;
+	}
+	good_insert(digest);
+	return ROLE_ACCEPTED;
 }
 
 /* Arguments and result of verify_role run in a transaction. */
@@ -302,17 +434,28 @@ typedef struct RoleCheck
 {
 	const char *user;
 	const char *password;
-	char	   *why;			/* 256 bytes; empty when accepted */
+	bool		throttled;
+	RoleVerdict verdict;
+	char		why[256];
 } RoleCheck;
 
 static void
 check_role(void *arg)
 {
 	RoleCheck  *check = (RoleCheck *) arg;
-	const char *reason = verify_role(check->user, check->password);
+	const char *why = NULL;
 
-	if (reason)
-		strlcpy(check->why, reason, 256);
+	if (mock_verifier == NULL)
+	{
+		/* made once, with a random salt, like a real role's */
+		char	   *v = pg_be_scram_build_secret("pg_prom: no such role");
+
+		mock_verifier = MemoryContextStrdup(TopMemoryContext, v);
+	}
+	check->verdict = verify_role(check->user, check->password,
+								 check->throttled, &why);
+	if (why)
+		strlcpy(check->why, why, sizeof(check->why));
 }
 
 /*
@@ -323,52 +466,61 @@ int
 pgprom_authenticate(const HttpRequest *req, const char *address)
 {
 	FailureSlot *slot;
+	bool		throttled;
 
 	if (pgprom_auth_method == PGPROM_AUTH_NONE)
 		return 0;
 
 	slot = failure_slot(address, false);
-	if (slot && slot->failures >= MAX_FAILURES)
-		return 429;
+	throttled = slot && slot->failures >= MAX_FAILURES;
 
 	if (pgprom_auth_method == PGPROM_AUTH_BEARER)
 	{
 		char		presented[MAX_TOKEN + 1];
 
+		/* a right token gets in even from a locked-out address */
+		if (req->has_authorization && token_loaded &&
+			http_parse_bearer(req->authorization, presented, sizeof(presented)) &&
+			secrets_equal(presented, token))
+			return 0;
+		if (throttled)
+			return 429;
 		if (!req->has_authorization ||
 			!http_parse_bearer(req->authorization, presented, sizeof(presented)))
 			return refuse(address, NULL, "No bearer token was presented.");
 		if (!token_loaded)
 			return refuse(address, NULL, "No token is configured (see the warning about pg_prom.auth_token_file).");
-		if (!secrets_equal(presented, token))
-			return refuse(address, NULL, "The bearer token does not match.");
-		return 0;
+		return refuse(address, NULL, "The bearer token does not match.");
 	}
 	else
 	{
 		char		user[NAMEDATALEN];
 		char		password[HTTP_MAX_AUTHORIZATION];
-		char		why[256];
 		RoleCheck	check;
 		MemoryContext old = CurrentMemoryContext;
 
 		if (!req->has_authorization ||
 			!http_parse_basic(req->authorization, user, sizeof(user),
 							  password, sizeof(password)))
-			return refuse(address, NULL, "No Basic credentials were presented.");
+			return throttled ? 429 :
+				refuse(address, NULL, "No Basic credentials were presented.");
 
+		memset(&check, 0, sizeof(check));
 		check.user = user;
 		check.password = password;
-		check.why = why;
-		why[0] = '\0';
-		/* a catalog error never takes the worker down: it refuses */
+		check.throttled = throttled;
+		check.verdict = ROLE_REFUSED;
+		/* a catalog error never takes the endpoint down: it refuses */
 		if (!pgprom_in_transaction("pg_prom: checking a role", check_role, &check))
-			strlcpy(why, "The role could not be checked (see the error above).", sizeof(why));
+			strlcpy(check.why, "The role could not be checked (see the error above).",
+					sizeof(check.why));
 		MemoryContextSwitchTo(old);
 		explicit_bzero(password, sizeof(password));
-		if (why[0] != '\0')
-			return refuse(address, user, why);
-		return 0;
+		if (check.verdict == ROLE_ACCEPTED)
+			return 0;
+		if (check.verdict == ROLE_THROTTLED)
+			return 429;
+		return refuse(address, user, check.why);
 	}
 }
 

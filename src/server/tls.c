@@ -28,6 +28,19 @@
 #include "server/tls.h"
 
 static SSL_CTX *context = NULL;
+static bool passphrase_asked = false;
+
+/*
+ * OpenSSL asks for the passphrase of an encrypted key: the worker has no
+ * terminal to prompt on (OpenSSL's default would read from one and hang),
+ * so it refuses, and the reload logs why.
+ */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *userdata)
+{
+	passphrase_asked = true;
+	return 0;
+}
 
 static const char *
 ssl_error_text(void)
@@ -50,6 +63,7 @@ bool
 pgprom_tls_reload(void)
 {
 	SSL_CTX    *ctx;
+	bool		key_loaded;
 	const char *cert = pgprom_tls_cert_file[0] ? pgprom_tls_cert_file :
 		GetConfigOption("ssl_cert_file", false, false);
 	const char *key = pgprom_tls_key_file[0] ? pgprom_tls_key_file :
@@ -70,6 +84,8 @@ pgprom_tls_reload(void)
 				(errmsg("pg_prom: could not create a TLS context: %s", ssl_error_text())));
 		return false;
 	}
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	passphrase_asked = false;
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
 	if (!SSL_CTX_set_min_proto_version(ctx, pgprom_tls_min_protocol == 13 ?
@@ -84,8 +100,17 @@ pgprom_tls_reload(void)
 		SSL_CTX_free(ctx);
 		return false;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-		SSL_CTX_check_private_key(ctx) != 1)
+	key_loaded = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1;
+	if (!key_loaded && passphrase_asked)
+	{
+		ereport(WARNING,
+				(errmsg("pg_prom: the TLS key \"%s\" is protected by a passphrase", key),
+				 errdetail("The endpoint cannot prompt for one; it stays down until a reload finds a usable key."),
+				 errhint("Give pg_prom.tls_key_file a key without a passphrase, readable by the server's user only (chmod 600).")));
+		SSL_CTX_free(ctx);
+		return false;
+	}
+	if (!key_loaded || SSL_CTX_check_private_key(ctx) != 1)
 	{
 		ereport(WARNING,
 				(errmsg("pg_prom: could not load the TLS key \"%s\" or it does not match the certificate: %s",
