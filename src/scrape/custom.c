@@ -37,6 +37,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "commands/dbcommands.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -531,6 +532,12 @@ pgprom_custom_queries_load(void)
 
 	if (table == NULL)
 		return NIL;
+	if (strcmp(pgprom_extension_version("pg_prom"), "1.0") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension pg_prom in database \"%s\" is at version 1.0", get_database_name(MyDatabaseId)),
+				 errdetail("Its custom-query functions are SECURITY DEFINER functions that are not safe; custom queries do not run until it is updated."),
+				 errhint("Run ALTER EXTENSION pg_prom UPDATE in that database.")));
 	ret = SPI_execute(psprintf("SELECT name, query, help, metric_type, label_columns, value_columns,"
 							   " pg_catalog.ceil(pg_catalog.date_part('epoch', min_interval))::pg_catalog.int4"
 							   " FROM %s WHERE enabled ORDER BY name LIMIT %d",

@@ -231,7 +231,7 @@ pgprom_emit_families(PromWriter *w, uint64 nrows, const PromFamilySpec *specs,
  * installed in this database.
  */
 static bool
-extension_of(const char *extname, Oid *extoid, Oid *nspoid)
+extension_of(const char *extname, Oid *extoid, Oid *nspoid, char **version)
 {
 	Relation	rel;
 	ScanKeyData key;
@@ -250,6 +250,14 @@ extension_of(const char *extname, Oid *extoid, Oid *nspoid)
 
 		*extoid = ext->oid;
 		*nspoid = ext->extnamespace;
+		if (version)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, Anum_pg_extension_extversion,
+										 RelationGetDescr(rel), &isnull);
+
+			*version = isnull ? NULL : TextDatumGetCString(d);
+		}
 		found = true;
 	}
 	systable_endscan(scan);
@@ -275,7 +283,7 @@ pgprom_extension_function(const char *extname, const char *funcname)
 	int			others = 0;
 	int			i;
 
-	if (!extension_of(extname, &extoid, &nspoid))
+	if (!extension_of(extname, &extoid, &nspoid, NULL))
 		return NULL;
 	list = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum(funcname));
 	for (i = 0; i < list->n_members; i++)
@@ -314,7 +322,7 @@ pgprom_extension_relation(const char *extname, const char *relname, Oid *relidp)
 	Oid			nspoid;
 	Oid			relid;
 
-	if (!extension_of(extname, &extoid, &nspoid))
+	if (!extension_of(extname, &extoid, &nspoid, NULL))
 		return NULL;
 	relid = get_relname_relid(relname, nspoid);
 	if (!OidIsValid(relid) ||
@@ -323,4 +331,17 @@ pgprom_extension_relation(const char *extname, const char *relname, Oid *relidp)
 	if (relidp)
 		*relidp = relid;
 	return quote_qualified_identifier(get_namespace_name(nspoid), relname);
+}
+
+/* The installed version of an extension, or NULL when it is not installed. */
+char *
+pgprom_extension_version(const char *extname)
+{
+	Oid			extoid;
+	Oid			nspoid;
+	char	   *version = NULL;
+
+	if (!extension_of(extname, &extoid, &nspoid, &version))
+		return NULL;
+	return version;
 }

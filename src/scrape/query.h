@@ -35,6 +35,7 @@ extern char *pgprom_extension_function(const char *extname,
 									   const char *funcname);
 extern char *pgprom_extension_relation(const char *extname,
 									   const char *relname, Oid *relid);
+extern char *pgprom_extension_version(const char *extname);
 /*
  * One family from the last query's result: each row is a series whose
  * labels come from the given text columns and whose value comes from a
