@@ -20,10 +20,14 @@
 #include "catalog/pg_authid.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "backend/appmetrics.h"
 #include "backend/hooks.h"
 #include "guc.h"
 #include "scrape/collectors/collectors.h"
@@ -35,6 +39,12 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void shmem_request(void);
+static void shmem_startup(void);
 
 PG_FUNCTION_INFO_V1(pg_prom_metrics);
 
@@ -66,9 +76,45 @@ _PG_init(void)
 		return;
 	}
 
-	pgprom_shmem_install_hooks();
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = shmem_startup;
 	pgprom_install_hooks();
 	pgprom_register_worker();
+}
+
+/* Shared memory: pg_prom's own area, the hooks' counters, application metrics. */
+static void
+shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(pgprom_shmem_size());
+	RequestAddinShmemSpace(MAXALIGN(pgprom_hook_counters_size()));
+	pgprom_app_metrics_shmem_request();
+}
+
+/*
+ * Create the areas in the postmaster (and attach to them after a
+ * crash-restart re-runs this): initialised only when not found.
+ */
+static void
+shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	pgprom_shmem_init();
+	pgprom_hook_counters = ShmemInitStruct("pg_prom hook counters",
+										   pgprom_hook_counters_size(), &found);
+	if (!found)
+		pgprom_hook_counters_init(pgprom_hook_counters);
+	pgprom_app_metrics_shmem_init();
+	LWLockRelease(AddinShmemInitLock);
 }
 
 /*

@@ -3,7 +3,9 @@
  * shmem.c
  *		Create and attach pg_prom's fixed shared-memory area.
  *
- * The area holds only atomics, so readers and writers need no lock.  It
+ * The area holds atomics, read and written without a lock, and the
+ * endpoint-collector handoff under its spinlock.  _PG_init's shared memory
+ * hooks (pg_prom.c) size and create it with the other modules' areas.  It
  * exists only when the library is in shared_preload_libraries; every user
  * must cope with pgprom_shared == NULL (the SQL function works without it).
  * After a crash-restart the postmaster runs the startup hook again and the
@@ -18,51 +20,24 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
-#include "backend/appmetrics.h"
-#include "backend/hooks.h"
 #include "shmem.h"
 
 PgPromShared *pgprom_shared = NULL;
 
 const int	pgprom_http_codes[PGPROM_NUM_HTTP_CODES] = PGPROM_HTTP_CODES_INIT;
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+Size
+pgprom_shmem_size(void)
+{
+	return MAXALIGN(sizeof(PgPromShared));
+}
 
-static void pgprom_shmem_request(void);
-static void pgprom_shmem_startup(void);
-
-/*
- * Called from _PG_init while shared_preload_libraries is processed.
- */
+/* Create or attach the area; the caller holds AddinShmemInitLock. */
 void
-pgprom_shmem_install_hooks(void)
-{
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = pgprom_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = pgprom_shmem_startup;
-}
-
-static void
-pgprom_shmem_request(void)
-{
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(PgPromShared)));
-	RequestAddinShmemSpace(MAXALIGN(pgprom_hook_counters_size()));
-	pgprom_app_metrics_shmem_request();
-}
-
-static void
-pgprom_shmem_startup(void)
+pgprom_shmem_init(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	pgprom_shared = ShmemInitStruct("pg_prom", sizeof(PgPromShared), &found);
 	if (!found)
 	{
@@ -86,12 +61,6 @@ pgprom_shmem_startup(void)
 		for (i = 0; i < PGPROM_MAX_COLLECTORS; i++)
 			pg_atomic_init_u64(&pgprom_shared->collector_errors[i], 0);
 	}
-	pgprom_hook_counters = ShmemInitStruct("pg_prom hook counters",
-										   pgprom_hook_counters_size(), &found);
-	if (!found)
-		pgprom_hook_counters_init(pgprom_hook_counters);
-	pgprom_app_metrics_shmem_init();
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /*

@@ -52,7 +52,8 @@ extern PgPromShared *pgprom_shared;
 
 extern const int pgprom_http_codes[PGPROM_NUM_HTTP_CODES];
 
-extern void pgprom_shmem_install_hooks(void);
+extern Size pgprom_shmem_size(void);
+extern void pgprom_shmem_init(void);
 extern void pgprom_count_http_status(int status);
 
 #endif							/* PG_PROM_SHMEM_H */
