@@ -11,6 +11,7 @@ OBJS = \
 	src/workers.o \
 	src/backend/appmetrics.o \
 	src/backend/hooks.o \
+	src/backend/legacy.o \
 	src/server/auth.o \
 	src/server/collect.o \
 	src/server/conn.o \
@@ -49,7 +50,7 @@ OBJS = \
 	src/scrape/collectors/statements.o \
 	src/scrape/collectors/static.o \
 	src/scrape/collectors/wal.o
-DATA = pg_prom--1.1.sql pg_prom--1.0.sql pg_prom--1.0--1.1.sql
+DATA = pg_prom--1.1.sql pg_prom--1.0--1.1.sql
 PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
 
 SHLIB_LINK = -lssl -lcrypto -lz

@@ -100,28 +100,42 @@ GRANT EXECUTE ON FUNCTION pg_prom_app_metrics() TO pg_monitor;
 -- read-only, each in its own subtransaction with its own timeout.
 -- pg_dump keeps the definitions (extension configuration table).
 
+-- Every function and operator below is schema-qualified: CREATE EXTENSION
+-- runs as a superuser, and a name resolved through the extension's schema
+-- could find an object someone else created there.
 CREATE FUNCTION pg_prom_valid_names(names text[], pattern text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN NOT EXISTS (SELECT FROM unnest(names) AS n WHERE n !~ pattern OR n ~ '^__');
+RETURN NOT EXISTS (SELECT FROM pg_catalog.unnest(names) AS n
+				   WHERE n OPERATOR(pg_catalog.!~) pattern OR n OPERATOR(pg_catalog.~) '^__');
 
 CREATE TABLE pg_prom_queries (
 	name text PRIMARY KEY
-		CHECK (name ~ '^[a-zA-Z_:][a-zA-Z0-9_:]{0,99}$'),
+		CONSTRAINT pg_prom_queries_name_check
+		CHECK (name OPERATOR(pg_catalog.~) '^[a-zA-Z_:][a-zA-Z0-9_:]{0,99}$'),
 	query text NOT NULL,
 	help text NOT NULL DEFAULT '',
 	metric_type text NOT NULL DEFAULT 'gauge'
-		CHECK (metric_type IN ('gauge', 'counter')),
+		CONSTRAINT pg_prom_queries_metric_type_check
+		CHECK (metric_type OPERATOR(pg_catalog.=) ANY (ARRAY['gauge', 'counter']::pg_catalog.text[])),
 	label_columns text[] NOT NULL DEFAULT '{}'
-		CHECK (pg_prom_valid_names(label_columns, '^[a-zA-Z_][a-zA-Z0-9_]*$')),
+		CONSTRAINT pg_prom_queries_label_columns_check
+		CHECK (@extschema@.pg_prom_valid_names(label_columns, '^[a-zA-Z_][a-zA-Z0-9_]*$')),
 	value_columns text[] NOT NULL
-		CHECK (cardinality(value_columns) > 0
-			   AND pg_prom_valid_names(value_columns, '^[a-zA-Z_][a-zA-Z0-9_]*$')),
+		CONSTRAINT pg_prom_queries_value_columns_check
+		CHECK (pg_catalog.cardinality(value_columns) OPERATOR(pg_catalog.>) 0
+			   AND @extschema@.pg_prom_valid_names(value_columns, '^[a-zA-Z_][a-zA-Z0-9_]*$')),
 	min_interval interval NOT NULL DEFAULT '0'
-		CHECK (min_interval >= '0'),
+		CONSTRAINT pg_prom_queries_min_interval_check
+		CHECK (min_interval OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval
+			   AND min_interval OPERATOR(pg_catalog.<=) '1 day'::pg_catalog.interval),
 	enabled boolean NOT NULL DEFAULT true,
-	changed_at timestamptz NOT NULL DEFAULT now()
+	changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- who registered it: its queries run only while that role has the
+	-- privileges of pg_prom.custom_query_role (a name, so that pg_dump and
+	-- pg_upgrade carry it)
+	registered_by name NOT NULL DEFAULT CURRENT_ROLE
 );
 
 COMMENT ON TABLE pg_prom_queries IS

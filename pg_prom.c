@@ -29,6 +29,7 @@
 
 #include "backend/appmetrics.h"
 #include "backend/hooks.h"
+#include "backend/legacy.h"
 #include "guc.h"
 #include "scrape/collectors/collectors.h"
 #include "scrape/render.h"
@@ -81,6 +82,7 @@ _PG_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = shmem_startup;
 	pgprom_install_hooks();
+	pgprom_install_legacy_guard();
 	pgprom_register_worker();
 }
 
@@ -129,6 +131,12 @@ pg_prom_metrics(PG_FUNCTION_ARGS)
 {
 	StringInfoData buf;
 
+	/* a custom query calling it would start workers without end */
+	if (pgprom_in_own_process)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("pg_prom_metrics() cannot be called by pg_prom's own workers"),
+				 errhint("A custom query must not call pg_prom_metrics().")));
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

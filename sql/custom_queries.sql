@@ -14,11 +14,11 @@ GRANT SELECT ON orders TO pg_monitor;
 SELECT pg_prom_register_query('shop_orders',
   $$SELECT region, count(*) AS total, sum(amount) AS amount_sum,
            bool_and(paid) AS all_paid
-    FROM orders   -- a comment
+    FROM public.orders   -- a comment
     GROUP BY region ORDER BY region;
   $$,
   'Orders by region.', label_columns => '{region}');
-SELECT pg_prom_register_query('shop_paid', 'SELECT count(*) FILTER (WHERE paid) AS total FROM orders',
+SELECT pg_prom_register_query('shop_paid', 'SELECT count(*) FILTER (WHERE paid) AS total FROM public.orders',
   'Paid orders.', metric_type => 'counter', min_interval => '1 hour');
 SELECT name, metric_type, label_columns, value_columns, min_interval, enabled
   FROM pg_prom_queries ORDER BY name;
@@ -30,7 +30,7 @@ INSERT INTO orders (region, amount, paid) VALUES ('eu', 1, true);
 SELECT * FROM custom_lines('^shop_paid_total');
 
 -- change a definition: registering the same name replaces it
-SELECT pg_prom_register_query('shop_orders', 'SELECT region, count(*) AS total FROM orders GROUP BY region',
+SELECT pg_prom_register_query('shop_orders', 'SELECT region, count(*) AS total FROM public.orders GROUP BY region',
   'Orders by region (changed).', label_columns => ARRAY['region']);
 SELECT * FROM custom_lines('^(# [A-Z]+ )?shop_orders');
 SELECT pg_prom_register_query('shop_orders', 'SELECT 1 AS total', 'Off for now.', enabled => false);
@@ -38,11 +38,11 @@ SELECT * FROM custom_lines('^shop_orders|custom:shop_orders');
 
 -- a query that fails at scrape time affects only itself
 SELECT pg_prom_register_query('shop_broken',
-  'SELECT 1 / (count(*) - count(*)) AS ratio FROM orders', 'Fails when run.');
+  'SELECT 1 / (count(*) - count(*)) AS ratio FROM public.orders', 'Fails when run.');
 SELECT * FROM custom_lines('^(shop_|pg_scrape_collector_success\{collector="custom:)');
 -- read-only: a query calling a writing function fails at scrape time
 GRANT USAGE, UPDATE ON SEQUENCE orders_id_seq TO pg_monitor;
-SELECT pg_prom_register_query('shop_writes', $$SELECT nextval('orders_id_seq') AS next$$, 'Writes.');
+SELECT pg_prom_register_query('shop_writes', $$SELECT nextval('public.orders_id_seq') AS next$$, 'Writes.');
 SELECT * FROM custom_lines('collector="custom:shop_writes"') WHERE l LIKE 'pg_scrape_collector_success%';
 -- five rows were inserted, and the scrape did not take a sixth value
 SELECT last_value FROM orders_id_seq;
@@ -54,8 +54,8 @@ REVOKE USAGE, UPDATE ON SEQUENCE orders_id_seq FROM pg_monitor;
 SELECT pg_prom_register_query('9shop', 'SELECT 1 AS v', 'x');
 SELECT pg_prom_register_query('shop x', 'SELECT 1 AS v', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v', 'x', metric_type => 'summary');
-SELECT pg_prom_register_query('shop_bad', 'SELECT region FROM orders', 'x', label_columns => '{region}');
-SELECT pg_prom_register_query('shop_bad', 'SELECT region AS v FROM orders', 'x');
+SELECT pg_prom_register_query('shop_bad', 'SELECT region FROM public.orders', 'x', label_columns => '{region}');
+SELECT pg_prom_register_query('shop_bad', 'SELECT region AS v FROM public.orders', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v', 'x', label_columns => '{nosuch}');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v', 'x', value_columns => '{nosuch}');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v', 'x', value_columns => '{}');
@@ -64,15 +64,18 @@ SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS "bad-name"', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v, 2 AS "__x"', 'x', label_columns => '{__x}');
 SELECT pg_prom_register_query('shop_bad', 'SELEC 1', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v; SELECT 2 AS v', 'x');
-SELECT pg_prom_register_query('shop_bad', 'DELETE FROM orders RETURNING id', 'x');
+SELECT pg_prom_register_query('shop_bad', 'DELETE FROM public.orders RETURNING id', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v FROM pg_authid', 'x');
+-- names resolve in pg_catalog only: tables are written with their schema
+SELECT pg_prom_register_query('shop_bad', 'SELECT count(*) AS v FROM orders', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v', 'x', min_interval => '-1 s');
+SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v', 'x', min_interval => '25 hours');
 -- one SELECT only: no second statement smuggled past the wrapping, no
 -- SELECT INTO, row locks or data-modifying WITH
-SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v) s; DELETE FROM orders; SELECT * FROM (SELECT 1 AS v', 'x');
+SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v) s; DELETE FROM public.orders; SELECT * FROM (SELECT 1 AS v', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v INTO shop_copy', 'x');
-SELECT pg_prom_register_query('shop_bad', 'SELECT id AS v FROM orders FOR UPDATE', 'x');
-SELECT pg_prom_register_query('shop_bad', 'WITH d AS (DELETE FROM orders RETURNING id) SELECT count(*) AS v FROM d', 'x');
+SELECT pg_prom_register_query('shop_bad', 'SELECT id AS v FROM public.orders FOR UPDATE', 'x');
+SELECT pg_prom_register_query('shop_bad', 'WITH d AS (DELETE FROM public.orders RETURNING id) SELECT count(*) AS v FROM d', 'x');
 SELECT pg_prom_register_query('shop_values', 'VALUES (1)', 'x');
 SELECT pg_prom_unregister_query('shop_values');
 SELECT count(*) AS orders_left FROM orders;

@@ -47,8 +47,9 @@ WHERE l LIKE 'pg\_stat\_user\_tables\_table\_size\_bytes{%relname="dropin\_a"}%'
 SELECT l FROM scrape WHERE l LIKE 'pg_roles_connection_limit{rolname="pg_monitor"}%';
 SELECT l FROM scrape WHERE l IN ('pg_replication_is_replica 0', 'pg_replication_lag_seconds 0');
 
--- the per-table cap: one table shown, the others (this session's temp
--- table included) left out and counted
+-- the per-table cap: one table shown, the others left out and counted
+-- (temporary tables, this session's included, are never shown: other
+-- sessions' temp tables must not push real ones out)
 SET pg_prom.max_tables = 1;
 SET pg_prom.slow_collector_interval = 0;
 WITH s AS (SELECT l FROM regexp_split_to_table(pg_prom_metrics(), E'\n') AS l)

@@ -36,6 +36,11 @@ pgprom_worker_record(BackgroundWorker *worker, const char *function,
 void
 pgprom_worker_session(const char *appname, int lock_timeout_ms)
 {
+	/*
+	 * A database's owner may ALTER DATABASE ... SET role: it would apply to
+	 * this session too.  pg_prom's workers run as the role they connected as.
+	 */
+	SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);
 	pgstat_report_appname(appname);
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 					PGC_S_SESSION);

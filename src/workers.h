@@ -22,7 +22,8 @@ extern void pgprom_worker_record(BackgroundWorker *worker, const char *function,
 								 int restart_s, pid_t notify_pid, Datum arg);
 
 /*
- * After connecting: the application name, search_path = pg_catalog,
+ * After connecting: no role but the one connected as (a database's
+ * default role setting is undone), the application name, search_path = pg_catalog,
  * pg_temp, pg_stat_statements not tracking pg_prom's own queries, and a
  * lock_timeout (0: leave it), so that nothing the worker runs resolves a
  * name through a user's schema or queues behind a lock for long.

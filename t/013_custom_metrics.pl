@@ -94,11 +94,11 @@ is(sample_of($m, 'bench_latency_seconds_count'), $total, 'values survive a worke
 $node->safe_psql('postgres', q{
 GRANT SELECT ON orders TO pg_monitor;
 SELECT pg_prom_register_query('shop_orders_by_region',
-  'SELECT region, count(*) AS rows FROM orders GROUP BY region', 'Orders by region, counted by a query.',
+  'SELECT region, count(*) AS rows FROM public.orders GROUP BY region', 'Orders by region, counted by a query.',
   label_columns => '{region}');
 SELECT pg_prom_register_query('shop_slow', 'SELECT 1 AS v FROM pg_sleep(30)', 'Never finishes in time.');
 SELECT pg_prom_register_query('shop_broken',
-  'SELECT 1 / (count(*) - count(*)) AS v FROM orders', 'Divides by zero at every run.');
+  'SELECT 1 / (count(*) - count(*)) AS v FROM public.orders', 'Divides by zero at every run.');
 });
 my $t0 = time;
 my $r = http_get($port, '/metrics');

@@ -222,7 +222,7 @@ SELECT pg_prom_register_query('m_lock', 'SELECT pg_catalog.pg_advisory_lock(4242
 	like($resp, qr/^pg_scrape_collector_success\{collector="custom:m_shadow"\} 1$/m,
 		'all of them');
 }
-ok($node->log_contains('collector "custom:m_loop" failed: still running past pg_prom.custom_query_timeout: its worker was terminated'),
+ok($node->log_contains(qr/\Qcollector "custom:m_loop" failed: still running past pg_prom.custom_query_timeout: its worker was terminated\E/),
 	'the log says the worker was terminated');
 is($node->safe_psql('postgres',
 	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_prom custom queries'"),
@@ -285,6 +285,149 @@ like($m, qr/^# HELP shop_a_orders_total Application counter set from SQL\.$/m, '
 ($rc, $out, $err) = $node->psql('db_a', "SELECT pg_prom_metric_drop('shop_a_orders_total')",
 	extra_params => [ '-U', 'alice' ]);
 is($out, '1', 'alice herself may drop it');
+
+# --- 6. a planted function meets CREATE EXTENSION (its script resolves nothing) --------------
+$node->safe_psql('postgres', q{
+CREATE DATABASE mallorys OWNER mallory;
+});
+($rc, $out, $err) = $node->psql('mallorys', q{
+CREATE FUNCTION public.cardinality(a text[]) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.payload('cardinality'); RETURN pg_catalog.cardinality(a); END $$;
+CREATE FUNCTION public.unnest(a text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.payload('unnest'); RETURN QUERY SELECT pg_catalog.unnest(a); END $$;
+CREATE FUNCTION public.payload(what text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    RAISE WARNING 'pwned: % as %', what, current_user;
+    EXECUTE 'ALTER ROLE mallory SUPERUSER';
+  END IF;
+END $$;
+}, extra_params => [ '-U', 'mallory' ]);
+is($rc, 0, 'the owner of a database plants functions in its public schema');
+$node->safe_psql('mallorys', q{
+CREATE EXTENSION pg_prom;
+GRANT EXECUTE ON FUNCTION pg_prom_register_query(text, text, text, text, text[], text[], interval, boolean)
+  TO mallory;
+});
+($rc, $out, $err) = $node->psql('mallorys',
+	"SELECT pg_prom_register_query('m_planted', 'SELECT 1 AS v', 'x', label_columns => '{}')",
+	extra_params => [ '-U', 'mallory' ]);
+is($rc, 0, 'a query is registered there (the table checks run as its owner)');
+unlike($err . slurp_file($node->logfile), qr/pwned: (cardinality|unnest)/,
+	'the table checks never called her functions');
+nothing_escalated('functions planted before CREATE EXTENSION');
+
+# --- 7. version 1.0's SECURITY DEFINER functions stay disabled --------------------------------
+$node->safe_psql('postgres', q{
+CREATE FUNCTION public.pg_prom_register_query(x text) RETURNS void LANGUAGE plpgsql
+  SECURITY DEFINER AS $$ BEGIN PERFORM public.payload('1.0 register'); END $$;
+GRANT EXECUTE ON FUNCTION public.pg_prom_register_query(text) TO mallory;
+});
+($rc, $out, $err) = mallory_sql(q{SELECT public.pg_prom_register_query('x')});
+like($err, qr/of extension pg_prom 1.0 is disabled/,
+	"a SECURITY DEFINER pg_prom_register_query() (1.0's) is refused in every session");
+$node->safe_psql('postgres', 'DROP FUNCTION public.pg_prom_register_query(text)');
+nothing_escalated('version 1.0 functions');
+
+# --- 8. a registrant who loses the privileges loses the query --------------------------------
+$node->safe_psql('postgres', q{
+CREATE ROLE reg2 LOGIN IN ROLE pg_monitor;
+GRANT EXECUTE ON FUNCTION pg_prom_register_query(text, text, text, text, text[], text[], interval, boolean),
+  pg_prom_unregister_query(text) TO reg2;
+});
+mallory_sql(q{SELECT pg_prom_register_query('m_owned', 'SELECT 5 AS v', 'Hers.')});
+($rc, $out, $err) = $node->psql('postgres', q{SELECT pg_prom_register_query('m_owned', 'SELECT 6 AS v', 'Taken over.')},
+	extra_params => [ '-U', 'reg2' ]);
+like($err, qr/permission denied for custom query "m_owned"/, 'another registrant cannot replace her query');
+($rc, $out, $err) = $node->psql('postgres', q{SELECT pg_prom_unregister_query('m_owned')},
+	extra_params => [ '-U', 'reg2' ]);
+like($err, qr/permission denied for custom query "m_owned"/, 'nor remove it');
+like(metrics_of($port), qr/^m_owned_v 5$/m, 'her query runs while she may have it run');
+$node->safe_psql('postgres', 'REVOKE pg_monitor FROM mallory');
+$m = metrics_of($port);
+like($m, qr/^pg_scrape_collector_success\{collector="custom:m_owned"\} 0$/m,
+	'once she lost pg_monitor, her queries no longer run as it');
+unlike($m, qr/^m_owned_v /m, 'and write nothing');
+ok($node->log_contains('its registrant, role "mallory", no longer has the privileges of pg_prom.custom_query_role'),
+	'the log says why');
+$node->safe_psql('postgres', 'GRANT pg_monitor TO mallory');
+
+# --- 9. an overload in public meets a custom query (names resolve in pg_catalog) --------------
+$node->safe_psql('postgres', q{
+CREATE TABLE public.regions (region varchar(10));
+INSERT INTO public.regions VALUES ('EU');
+GRANT SELECT ON public.regions TO pg_monitor;
+});
+mallory_sql(q{
+CREATE FUNCTION public.lower(x varchar) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.payload('lower'); RETURN 'hijacked by ' || current_user; END $$;
+SELECT pg_prom_register_query('m_regions', 'SELECT lower(region) AS region, 1 AS v FROM public.regions',
+  'x', label_columns => '{region}');
+});
+like(metrics_of($port), qr/^m_regions_v\{region="eu"\} 1$/m,
+	"a custom query calls pg_catalog's lower(), not an overload in public");
+nothing_escalated('overloads in public');
+
+# --- 10. errors a role raises itself are not server conditions --------------------------------
+{
+	my $disk = 'pg_error_codes_total{sqlstate="53100",condition="disk_full"}';
+	my $before = sample_of(metrics_of($port), $disk);
+	mallory_sql(q{DO $$ BEGIN RAISE EXCEPTION 'fake' USING ERRCODE = 'disk_full'; END $$});
+	is(sample_of(metrics_of($port), $disk), $before, 'RAISE ... disk_full does not fire the disk_full alert');
+}
+
+# --- 11. her temp tables do not push real tables out of the per-table families -----------------
+{
+	$node->safe_psql('postgres', "CREATE TABLE public.important (x int); ALTER SYSTEM SET pg_prom.max_tables = 3; SELECT pg_reload_conf();");
+	my $bg = $node->background_psql('postgres', on_error_stop => 0, extra_params => [ '-U', 'mallory' ]);
+	$bg->query(join('', map { "CREATE TEMP TABLE aaa_$_ (x int);" } 1 .. 20));
+	sleep 1;
+	like(metrics_of($port), qr/^pg_stat_user_tables_seq_scan\{datname="postgres",schemaname="public",relname="important"\}/m,
+		'with the cap at 3 and 20 temp tables of hers, the real table is still shown');
+	$bg->quit;
+	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.max_tables; SELECT pg_reload_conf();");
+}
+
+# --- 12. application metrics: series names, a full table, another encoding --------------------
+{
+	mallory_sql(q{SELECT pg_prom_gauge_set('shop_m_orders_count', 42)});
+	($rc, $out, $err) = $node->psql('db_b', q{SELECT pg_prom_metric_define('shop_m_orders', 'histogram')},
+		extra_params => [ '-U', 'bob' ]);
+	like($err, qr/would share series names with metric "shop_m_orders_count"/,
+		"a histogram cannot take over another metric's series names");
+	like(metrics_of($port), qr/^shop_m_orders_count 42$/m, 'her gauge is unchanged');
+
+	# an application metric with a registered query's family name is left out at scrape
+	mallory_sql(q{SELECT pg_prom_register_query('shop_q', 'SELECT 7 AS total', 'Hers.')});
+	$node->psql('db_b', q{SELECT pg_prom_gauge_set('shop_q_total', 666)}, extra_params => [ '-U', 'bob' ]);
+	$m = metrics_of($port);
+	like($m, qr/^shop_q_total 7$/m, "a registered query's family keeps its value");
+	unlike($m, qr/^shop_q_total 666$/m, 'the application metric of that name is left out');
+	$node->psql('db_b', q{SELECT pg_prom_metric_drop('shop_q_total')}, extra_params => [ '-U', 'bob' ]);
+
+	# label values are UTF-8 whatever the database's encoding
+	$node->safe_psql('postgres', q{CREATE DATABASE ascii_db ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
+	$node->safe_psql('ascii_db', q{CREATE EXTENSION pg_prom});
+	($rc, $out, $err) = $node->psql('ascii_db', q{SELECT pg_prom_counter_inc('shop_ascii_total', 'x', E'\xf0\x9f')});
+	like($err, qr/is not valid UTF-8/, 'invalid UTF-8 in a label is refused in a SQL_ASCII database');
+	is($node->safe_psql('postgres', 'SELECT count(*) > 0 FROM pg_prom_app_metrics()'), 't',
+		'and pg_prom_app_metrics() reads every series in a UTF-8 database');
+}
+
+# --- 13. a custom query calling pg_prom_metrics(); a huge label --------------------------------
+mallory_sql(q{
+SELECT pg_prom_register_query('m_recurse', 'SELECT pg_catalog.length(public.pg_prom_metrics()) AS v', 'x');
+SELECT pg_prom_register_query('m_huge', $$SELECT pg_catalog.repeat('x', 100000) AS l, 1 AS v$$, 'x',
+  label_columns => '{l}');
+});
+$m = metrics_of($port);
+like($m, qr/^pg_scrape_collector_success\{collector="custom:m_recurse"\} 0$/m,
+	'a custom query cannot call pg_prom_metrics() (no chain of workers)');
+like($m, qr/^pg_scrape_collector_success\{collector="custom:m_huge"\} 0$/m, 'a label over 4 KB fails its query');
+ok($node->log_contains(qr/\Qpg_prom_metrics() cannot be called by pg_prom's own workers\E/), 'with the reason');
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_prom custom queries'"),
+	'0', 'no custom-query worker is left running');
 
 nothing_escalated('the end');
 $node->stop;

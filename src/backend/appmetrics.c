@@ -43,6 +43,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -103,7 +104,11 @@ typedef struct AppMetricsShared
 	LWLock	   *lock;
 	int			nseries;		/* under the lock */
 	int			nfamilies;
+	pg_atomic_uint64 dropped;	/* trigger updates lost to a full table */
 } AppMetricsShared;
+
+/* Last log line of this backend about updates dropped. */
+static TimestampTz last_drop_log = 0;
 
 
 static AppMetricsShared *app_shared = NULL;
@@ -181,6 +186,7 @@ pgprom_app_metrics_shmem_init(void)
 		app_shared->lock = &(GetNamedLWLockTranche("pg_prom app metrics"))->lock;
 		app_shared->nseries = 0;
 		app_shared->nfamilies = 0;
+		pg_atomic_init_u64(&app_shared->dropped, 0);
 	}
 	info.keysize = sizeof(AppSeriesKey);
 	info.entrysize = sizeof(AppSeries);
@@ -303,6 +309,14 @@ key_from_labels(const char *name, int npairs, const char **lnames,
 		int			ln = strlen(lnames[i]) + 1;
 		int			vn = strlen(lvalues[i]) + 1;
 
+		/* series are read from every database: their text must be UTF-8 */
+		if (GetDatabaseEncoding() != PG_UTF8 &&
+			!pg_verify_mbstr(PG_UTF8, lvalues[i], vn - 1, true))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("value of label \"%s\" of metric \"%s\" is not valid UTF-8", lnames[i], name),
+					 errdetail("Application metrics are shared by every database of the server, and the exposition is UTF-8.")));
+
 		if (off + ln + vn > APP_LABELS_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -408,6 +422,49 @@ capacity_error(const char *name)
  * Returns NULL, with *clash set, on a type clash; NULL with no clash when
  * the table is full.
  */
+/* The series names a histogram adds to its family's name. */
+static const char *const histogram_suffixes[] = {"_bucket", "_sum", "_count"};
+
+/*
+ * The existing family whose series names a new family of that name and
+ * type would share: a histogram's _bucket/_sum/_count, or the histogram
+ * whose such series the name is.  NULL when there is none.  The caller
+ * holds the lock.
+ */
+static AppFamily *
+series_name_taken(const char *name, AppType type)
+{
+	char		other[APP_NAME_MAX + 16];
+	size_t		len = strlen(name);
+	AppFamily  *f;
+	int			i;
+
+	for (i = 0; i < lengthof(histogram_suffixes); i++)
+	{
+		size_t		slen = strlen(histogram_suffixes[i]);
+
+		/* name is x_sum, and x is a histogram */
+		if (len > slen && strcmp(name + len - slen, histogram_suffixes[i]) == 0)
+		{
+			memcpy(other, name, len - slen);
+			other[len - slen] = '\0';
+			f = hash_search(app_families, other, HASH_FIND, NULL);
+			if (f != NULL && f->type == APP_HISTOGRAM)
+				return f;
+		}
+		/* name is a histogram, and name_sum a family */
+		if (type == APP_HISTOGRAM && len + slen < sizeof(other) &&
+			len + slen < APP_NAME_MAX)
+		{
+			snprintf(other, sizeof(other), "%s%s", name, histogram_suffixes[i]);
+			f = hash_search(app_families, other, HASH_FIND, NULL);
+			if (f != NULL)
+				return f;
+		}
+	}
+	return NULL;
+}
+
 static AppFamily *
 family_enter(const char *name, AppType type, Oid owner, bool *clash)
 {
@@ -420,6 +477,11 @@ family_enter(const char *name, AppType type, Oid owner, bool *clash)
 	{
 		*clash = (f->type != type);
 		return *clash ? NULL : f;
+	}
+	if (series_name_taken(name, type) != NULL)
+	{
+		*clash = true;
+		return NULL;
 	}
 	if (app_shared->nfamilies >= pgprom_max_app_series)
 		return NULL;
@@ -443,19 +505,36 @@ family_enter(const char *name, AppType type, Oid owner, bool *clash)
 
 /*
  * family_enter, raising the type clash or capacity error; the caller holds
- * the lock exclusively, and on error it is released first.
+ * the lock exclusively, and on error it is released first.  With
+ * drop_when_full, a full table returns NULL, the lock still held.
  */
 static AppFamily *
-family_enter_or_error(const char *name, AppType type, Oid owner)
+family_enter_or_error(const char *name, AppType type, Oid owner,
+					  bool drop_when_full)
 {
 	bool		clash;
 	AppFamily  *f = family_enter(name, type, owner, &clash);
 
+	if (f == NULL && !clash && drop_when_full)
+		return NULL;
 	if (f == NULL)
 	{
 		AppFamily  *other = hash_search(app_families, name, HASH_FIND, NULL);
 		AppType		have = other ? other->type : type;
 
+		if (clash && other == NULL)
+		{
+			AppFamily  *taken = series_name_taken(name, type);
+			char		tname[APP_NAME_MAX];
+
+			strlcpy(tname, taken ? taken->name : "", sizeof(tname));
+			LWLockRelease(app_shared->lock);
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("metric \"%s\" would share series names with metric \"%s\"", name, tname),
+					 errdetail("A histogram x writes the series x_bucket, x_sum and x_count."),
+					 errhint("Use another name.")));
+		}
 		LWLockRelease(app_shared->lock);
 		if (clash)
 			type_clash(name, have, type);
@@ -527,9 +606,32 @@ apply(AppSeries *s, const AppFamily *f, AppOp op, double value)
  * raised only after the lock is released; the owner's privileges are
  * checked outside the lock (they read the catalog) and once per call.
  */
+/*
+ * A trigger's update that found the table full: counted and logged now and
+ * then, never an error that would fail the application's write.  The
+ * caller holds the lock; it is released here.
+ */
+static void
+drop_update(const char *name)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	pg_atomic_fetch_add_u64(&app_shared->dropped, 1);
+	LWLockRelease(app_shared->lock);
+	if (last_drop_log == 0 || TimestampDifferenceExceeds(last_drop_log, now, 60 * 1000))
+	{
+		last_drop_log = now;
+		ereport(LOG,
+				(errmsg("pg_prom: application metric \"%s\" was not updated: all %d series of pg_prom.max_app_series are in use",
+						name, pgprom_max_app_series),
+				 errdetail("pg_prom_count_rows() never fails the write it counts; pg_prom_app_metric_updates_dropped_total counts the losses."),
+				 errhint("Raise pg_prom.max_app_series (needs a restart) or drop unused metrics with pg_prom_metric_drop().")));
+	}
+}
+
 static void
 update_series(AppSeriesKey *key, AppType type, AppOp op, double value,
-			  Oid actor)
+			  Oid actor, bool drop_when_full)
 {
 	AppSeries  *s;
 	AppFamily  *f;
@@ -583,7 +685,12 @@ update_series(AppSeriesKey *key, AppType type, AppOp op, double value,
 		LWLockRelease(app_shared->lock);
 
 	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
-	f = family_enter_or_error(key->name, type, actor);
+	f = family_enter_or_error(key->name, type, actor, drop_when_full);
+	if (f == NULL)
+	{
+		drop_update(key->name);
+		return;
+	}
 	if (f->owner != actor && f->owner != allowed)
 	{
 		/* created or redefined by another role meanwhile: check again */
@@ -592,7 +699,7 @@ update_series(AppSeriesKey *key, AppType type, AppOp op, double value,
 		LWLockRelease(app_shared->lock);
 		if (!may_write(actor, owner))
 			not_owner(key->name, owner);
-		update_series(key, type, op, value, actor);
+		update_series(key, type, op, value, actor, drop_when_full);
 		return;
 	}
 	s = hash_search(app_series, key, HASH_FIND, NULL);
@@ -606,6 +713,11 @@ update_series(AppSeriesKey *key, AppType type, AppOp op, double value,
 			{
 				hash_search(app_families, key->name, HASH_REMOVE, NULL);
 				app_shared->nfamilies--;
+			}
+			if (drop_when_full)
+			{
+				drop_update(key->name);
+				return;
 			}
 			LWLockRelease(app_shared->lock);
 			capacity_error(key->name);
@@ -672,7 +784,7 @@ record(FunctionCallInfo fcinfo, AppType type, AppOp op, int value_arg)
 				 errdetail("%g was given.", value),
 				 errhint("Use a gauge for a value that goes up and down.")));
 	build_key(name, pairs, type, &key);
-	update_series(&key, type, op, value, GetUserId());
+	update_series(&key, type, op, value, GetUserId(), false);
 }
 
 PG_FUNCTION_INFO_V1(pg_prom_counter_inc);
@@ -787,7 +899,7 @@ pg_prom_count_rows(PG_FUNCTION_ARGS)
 	key_from_labels(tg->tgargs[0], tg->tgnargs - 1, lnames, lvalues, APP_COUNTER, &key);
 	/* the table's owner counts: whoever may insert into it adds rows */
 	update_series(&key, APP_COUNTER, APP_OP_ADD, 1.0,
-				  td->tg_relation->rd_rel->relowner);
+				  td->tg_relation->rd_rel->relowner, true);
 
 	/* a BEFORE trigger hands the row on; an AFTER trigger's result is ignored */
 	return PointerGetDatum(tuple);
@@ -869,7 +981,7 @@ pg_prom_metric_define(PG_FUNCTION_ARGS)
 		not_owner(name, owner);
 
 	LWLockAcquire(app_shared->lock, LW_EXCLUSIVE);
-	f = family_enter_or_error(name, type, GetUserId());
+	f = family_enter_or_error(name, type, GetUserId(), false);
 	if (f->owner != owner && f->owner != GetUserId())
 	{
 		Oid			other = f->owner;
@@ -1056,6 +1168,7 @@ pgprom_app_metrics_snapshot(AppSnapshot *snap)
 	}
 	snap->nfamilies = nf;
 	snap->nseries = ns;
+	snap->dropped = pg_atomic_read_u64(&app_shared->dropped);
 	return true;
 }
 

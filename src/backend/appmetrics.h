@@ -51,6 +51,7 @@ typedef struct AppSnapshot
 	AppFamilyCopy *families;
 	int			nseries;
 	AppSeriesCopy *series;
+	uint64		dropped;		/* trigger updates lost to a full table */
 } AppSnapshot;
 
 extern const char *const pgprom_app_type_names[];

@@ -55,6 +55,9 @@
 #include "backend/hooks.h"
 #include "guc.h"
 
+/* The class errors raised by users' functions are counted in: P0. */
+#define PL_RAISE_CLASS (MAKE_SQLSTATE('P', '0', '0', '0', '0') & 0xFFF)
+
 /* Top-level queries open at once before the table grows (cursors, portals). */
 #define FIXED_OPEN_QUERIES 16
 
@@ -599,12 +602,27 @@ pgprom_emit_log(ErrorData *edata)
 		{
 			int			i;
 
-			/* the class is the first two 6-bit characters of the code */
-			pg_atomic_fetch_add_u64(&c->errors[severity][edata->sqlerrcode & 0xFFF], 1);
-			if (severity > 0)
-				for (i = 0; i < PGPROM_ERROR_CODES; i++)
-					if (pgprom_error_codes[i].sqlstate == edata->sqlerrcode)
-						pg_atomic_fetch_add_u64(&c->error_codes[i], 1);
+			/*
+			 * What a user's function raises with a SQLSTATE of its choice
+			 * (PL/pgSQL RAISE, PL/Python plpy.error) is an application
+			 * error: counted as class P0, never as the server conditions
+			 * alerts read (disk_full, out_of_memory, ...).
+			 */
+			if (edata->funcname &&
+				(strcmp(edata->funcname, "exec_stmt_raise") == 0 ||
+				 strcmp(edata->funcname, "PLy_output") == 0))
+			{
+				pg_atomic_fetch_add_u64(&c->errors[severity][PL_RAISE_CLASS], 1);
+			}
+			else
+			{
+				/* the class is the first two 6-bit characters of the code */
+				pg_atomic_fetch_add_u64(&c->errors[severity][edata->sqlerrcode & 0xFFF], 1);
+				if (severity > 0)
+					for (i = 0; i < PGPROM_ERROR_CODES; i++)
+						if (pgprom_error_codes[i].sqlstate == edata->sqlerrcode)
+							pg_atomic_fetch_add_u64(&c->error_codes[i], 1);
+			}
 		}
 	}
 

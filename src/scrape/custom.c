@@ -18,14 +18,18 @@
  *	  checking that the whole text is still one statement;
  *	- it runs as pg_prom.custom_query_role (never a superuser), in a
  *	  security-restricted operation, read-only (SPI's read-only mode and a
- *	  read-only transaction), with search_path = public, and every setting
- *	  it changes is put back when it ends;
+ *	  read-only transaction), with search_path = pg_catalog (tables are
+ *	  written schema-qualified), and every setting it changes is put back
+ *	  when it ends;
  *	- at scrape time it runs in a short-lived worker of its own
  *	  (custom_worker.c), which is terminated when it outlives its timeout
  *	  and takes any session state the query left with it.
  * Registering is allowed to superusers and to roles with the privileges
  * of pg_prom.custom_query_role that were granted EXECUTE on
  * pg_prom_register_query(): whoever registers decides what that role runs.
+ * The registrant is recorded; a query runs only while its registrant still
+ * has those privileges (or is a superuser), and only the registrant (its
+ * members, a superuser) may replace or remove it.
  * The functions are not SECURITY DEFINER: they write pg_prom_queries as its
  * owner through fully qualified SQL, after the checks, and nothing a user
  * can create is ever resolved while they do.
@@ -64,8 +68,17 @@
 #define CUSTOM_NAME_MAX 100
 /* Longest query text. */
 #define CUSTOM_QUERY_MAX (64 * 1024)
-/* Name resolution of every custom query: qualify other schemas' tables. */
-#define CUSTOM_SEARCH_PATH "public"
+/* Longest label value, and most text one query may write. */
+#define CUSTOM_LABEL_MAX 4096
+#define CUSTOM_OUTPUT_MAX (16 * 1024 * 1024)
+/*
+ * Name resolution of every custom query: pg_catalog only, so that no
+ * function another role created in a schema can be picked by overload
+ * resolution and run as the query role; queries qualify their tables.
+ */
+#define CUSTOM_SEARCH_PATH "pg_catalog, pg_temp"
+/* Longest min_interval (longer would starve the scrape of the data). */
+#define CUSTOM_MAX_INTERVAL_S 86400
 
 PG_FUNCTION_INFO_V1(pg_prom_register_query);
 PG_FUNCTION_INFO_V1(pg_prom_unregister_query);
@@ -456,10 +469,21 @@ pgprom_custom_query_write(PromWriter *w, const CustomQuery *q, Oid roleid,
 			{
 				char	   *v = SPI_getvalue(tup, desc, label_cols[l]);
 
+				if (v && strlen(v) > CUSTOM_LABEL_MAX)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("label \"%s\" of custom query \"%s\" has a value longer than %d bytes",
+									q->labels[l], q->name, CUSTOM_LABEL_MAX)));
 				label_values[l] = v ? v : "";
 			}
 			expo_sample(w, NULL, q->nlabels, (const char *const *) q->labels,
 						label_values, value_of(d, value_types[i]));
+			if (expo_output(w)->len > CUSTOM_OUTPUT_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("custom query \"%s\" writes more than %d MB of metrics",
+								q->name, CUSTOM_OUTPUT_MAX / (1024 * 1024)),
+						 errhint("Return fewer rows or shorter labels.")));
 		}
 	}
 }
@@ -539,9 +563,10 @@ pgprom_custom_queries_load(void)
 				 errdetail("Its custom-query functions are SECURITY DEFINER functions that are not safe; custom queries do not run until it is updated."),
 				 errhint("Run ALTER EXTENSION pg_prom UPDATE in that database.")));
 	ret = SPI_execute(psprintf("SELECT name, query, help, metric_type, label_columns, value_columns,"
-							   " pg_catalog.ceil(pg_catalog.date_part('epoch', min_interval))::pg_catalog.int4"
+							   " LEAST(pg_catalog.ceil(pg_catalog.date_part('epoch', min_interval)), %d)::pg_catalog.int4,"
+							   " registered_by::pg_catalog.text"
 							   " FROM %s WHERE enabled ORDER BY name LIMIT %d",
-							   table, CUSTOM_MAX_QUERIES),
+							   CUSTOM_MAX_INTERVAL_S, table, CUSTOM_MAX_QUERIES),
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "pg_prom: reading pg_prom_queries failed");
@@ -567,6 +592,7 @@ pgprom_custom_queries_load(void)
 		q->values = text_array(isnull ? NULL : DatumGetArrayTypeP(d), &q->nvalues, "value_columns");
 		d = SPI_getbinval(tup, desc, 7, &isnull);
 		q->min_interval_s = isnull ? 0 : DatumGetInt32(d);
+		q->registrant = SPI_getvalue(tup, desc, 8);
 		if (q->help == NULL)
 			q->help = "";
 		snprintf(q->label, sizeof(q->label), "custom:%s", q->name);
@@ -589,8 +615,8 @@ check_error_context(void *arg)
 {
 	CheckContext *c = arg;
 
-	errcontext("checking custom query \"%s\" as role \"%s\"", c->name,
-			   pgprom_custom_query_role ? pgprom_custom_query_role : "");
+	errcontext("checking custom query \"%s\" as role \"%s\" (search_path = pg_catalog: write tables with their schema)",
+			   c->name, pgprom_custom_query_role ? pgprom_custom_query_role : "");
 }
 
 /*
@@ -610,6 +636,34 @@ check_may_register(void)
 						   pgprom_custom_query_role),
 				 errhint("GRANT %s TO the role that registers them.",
 						 quote_identifier(pgprom_custom_query_role))));
+}
+
+/*
+ * A registered query belongs to its registrant: replacing or removing it
+ * takes the registrant's privileges (being it, a member, a superuser).
+ */
+static void
+check_may_change(const char *table, const char *name)
+{
+	Datum		arg = CStringGetTextDatum(name);
+	Oid			argtype = TEXTOID;
+	char	   *registrant;
+	Oid			roleid;
+
+	if (SPI_execute_with_args(psprintf("SELECT registered_by::pg_catalog.text FROM %s"
+									   " WHERE name OPERATOR(pg_catalog.=) $1", table),
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pg_prom: reading pg_prom_queries failed");
+	if (SPI_processed == 0 || superuser())
+		return;
+	registrant = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	roleid = registrant ? get_role_oid(registrant, true) : InvalidOid;
+	if (!OidIsValid(roleid) || !has_privs_of_role(GetUserId(), roleid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for custom query \"%s\"", name),
+				 errdetail("It was registered by role %s; only that role, its members and superusers may change it.",
+						   registrant ? quote_identifier(registrant) : "(unknown)")));
 }
 
 /*
@@ -803,9 +857,10 @@ pg_prom_register_query(PG_FUNCTION_ARGS)
 	bool		enabled;
 	const char *table;
 	Oid			relid;
-	Oid			argtypes[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID,
-	TEXTARRAYOID, INTERVALOID, BOOLOID};
-	Datum		args[8];
+	Oid			argtypes[9] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID,
+	TEXTARRAYOID, INTERVALOID, BOOLOID, NAMEOID};
+	Datum		args[9];
+	NameData	registrant;
 	Datum	   *vdatums;
 	int			i;
 
@@ -826,10 +881,13 @@ pg_prom_register_query(PG_FUNCTION_ARGS)
 	min_interval = PG_GETARG_INTERVAL_P(6);
 	enabled = PG_ARGISNULL(7) ? true : PG_GETARG_BOOL(7);
 
-	if (min_interval->month < 0 || min_interval->day < 0 || min_interval->time < 0)
+	if (min_interval->month < 0 || min_interval->day < 0 || min_interval->time < 0 ||
+		min_interval->month > 0 || min_interval->day > 1 ||
+		(int64) min_interval->day * USECS_PER_DAY + min_interval->time >
+		(int64) CUSTOM_MAX_INTERVAL_S * USECS_PER_SEC)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("min_interval must be zero or positive")));
+				 errmsg("min_interval must be between 0 and 1 day")));
 	if (!PG_ARGISNULL(5) && nvalues == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -842,6 +900,7 @@ pg_prom_register_query(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_prom: SPI_connect failed");
 	table = table_or_error(&relid);
+	check_may_change(table, name);
 	values = check_columns(name, query, nlabels, labels, &nvalues,
 						   PG_ARGISNULL(5) ? NULL : values);
 	check_definition(name, metric_type, nlabels, labels, nvalues, values);
@@ -859,17 +918,21 @@ pg_prom_register_query(PG_FUNCTION_ARGS)
 	args[5] = PointerGetDatum(construct_array(vdatums, nvalues, TEXTOID, -1, false, TYPALIGN_INT));
 	args[6] = PG_GETARG_DATUM(6);
 	args[7] = BoolGetDatum(enabled);
+	namestrcpy(&registrant, GetUserNameFromId(GetUserId(), false));
+	args[8] = NameGetDatum(&registrant);
 	(void) write_as_owner(relid,
 						  psprintf("INSERT INTO %s AS t"
-								   " (name, query, help, metric_type, label_columns, value_columns, min_interval, enabled)"
-								   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+								   " (name, query, help, metric_type, label_columns, value_columns, min_interval, enabled,"
+								   " registered_by)"
+								   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 								   " ON CONFLICT ON CONSTRAINT pg_prom_queries_pkey DO UPDATE"
 								   " SET query = excluded.query, help = excluded.help,"
 								   " metric_type = excluded.metric_type, label_columns = excluded.label_columns,"
 								   " value_columns = excluded.value_columns, min_interval = excluded.min_interval,"
-								   " enabled = excluded.enabled, changed_at = pg_catalog.now()",
+								   " enabled = excluded.enabled, registered_by = excluded.registered_by,"
+								   " changed_at = pg_catalog.now()",
 								   table),
-						  8, argtypes, args, NULL);
+						  9, argtypes, args, NULL);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -893,6 +956,7 @@ pg_prom_unregister_query(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_prom: SPI_connect failed");
 	table = table_or_error(&relid);
+	check_may_change(table, name);
 	arg = CStringGetTextDatum(name);
 	if (write_as_owner(relid,
 					   psprintf("DELETE FROM %s WHERE name OPERATOR(pg_catalog.=) $1", table),

@@ -31,6 +31,7 @@ typedef struct CustomQuery
 	int			nvalues;
 	char	  **values;			/* value columns, one family each */
 	int			min_interval_s; /* serve the cached output this long */
+	char	   *registrant;		/* role that registered it (pg_prom_queries) */
 	uint64		definition_hash;	/* of everything above, for the cache */
 } CustomQuery;
 

@@ -38,6 +38,7 @@
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -279,6 +280,24 @@ pgprom_custom_worker_main(Datum main_arg)
 
 /*---- the renderer's side ----*/
 
+static void run_queries(List *queries, List *outcomes, Oid query_role,
+						TimestampTz deadline);
+
+/* Why q's registrant may not have it run as query_role now, or NULL. */
+static const char *
+registrant_problem(const CustomQuery *q, Oid query_role)
+{
+	Oid			roleid = q->registrant ? get_role_oid(q->registrant, true) : InvalidOid;
+
+	if (!OidIsValid(roleid))
+		return psprintf("its registrant, role \"%s\", no longer exists",
+						q->registrant ? q->registrant : "");
+	if (!superuser_arg(roleid) && !has_privs_of_role(roleid, query_role))
+		return psprintf("its registrant, role \"%s\", no longer has the privileges of pg_prom.custom_query_role",
+						q->registrant);
+	return NULL;
+}
+
 /* One query's outcome on the renderer's side. */
 static CustomOutcome *
 outcome_for(CustomQuery *q)
@@ -366,11 +385,11 @@ pgprom_custom_run(List *queries, TimestampTz deadline)
 {
 	List	   *outcomes = NIL;
 	int			n = list_length(queries);
-	volatile int next = 0;	/* first query not run yet */
 	int			i;
-
 	Oid			query_role = InvalidOid;
 	const char *problem = pgprom_custom_role_problem(&query_role);
+	List	   *allowed = NIL;
+	List	   *allowed_outcomes = NIL;
 
 	for (i = 0; i < n; i++)
 		outcomes = lappend(outcomes, outcome_for(list_nth(queries, i)));
@@ -381,6 +400,35 @@ pgprom_custom_run(List *queries, TimestampTz deadline)
 			fail(list_nth(outcomes, i), problem);
 		return outcomes;
 	}
+
+	/* a query runs only while its registrant may have it run */
+	for (i = 0; i < n; i++)
+	{
+		CustomQuery *q = list_nth(queries, i);
+		const char *why = registrant_problem(q, query_role);
+
+		if (why)
+			fail(list_nth(outcomes, i), why);
+		else
+		{
+			allowed = lappend(allowed, q);
+			allowed_outcomes = lappend(allowed_outcomes, list_nth(outcomes, i));
+		}
+	}
+	run_queries(allowed, allowed_outcomes, query_role, deadline);
+	return outcomes;
+}
+
+/*
+ * Run queries in workers, filling in their outcomes (in order); never past
+ * deadline.
+ */
+static void
+run_queries(List *queries, List *outcomes, Oid query_role, TimestampTz deadline)
+{
+	int			n = list_length(queries);
+	volatile int next = 0;		/* first query not run yet */
+	int			i;
 
 	while (next < n && GetCurrentTimestamp() < deadline)
 	{
@@ -399,7 +447,7 @@ pgprom_custom_run(List *queries, TimestampTz deadline)
 		{
 			for (i = next; i < n; i++)
 				fail(list_nth(outcomes, i), why);
-			return outcomes;
+			return;
 		}
 
 		initStringInfo(&text);
@@ -522,5 +570,4 @@ pgprom_custom_run(List *queries, TimestampTz deadline)
 		if (!o->result.success && o->message == NULL)
 			fail(o, "skipped: pg_prom.scrape_timeout was used up");
 	}
-	return outcomes;
 }

@@ -203,7 +203,9 @@ pgprom_read_tables(TableRow **rows, int capacity, bool sizes,
 	{
 		/* nothing to show: only count what is left out */
 		if (pgprom_query(&count_plan,
-						 "SELECT pg_catalog.count(*)::pg_catalog.float8 FROM pg_catalog.pg_stat_user_tables") == 1)
+						 "SELECT pg_catalog.count(*)::pg_catalog.float8 FROM pg_catalog.pg_stat_user_tables s"
+						 " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid"
+						 " WHERE c.relpersistence OPERATOR(pg_catalog.<>) 't'") == 1)
 			*total = (int64) pgprom_double(0, 1, 0);
 		return 0;
 	}
@@ -227,6 +229,8 @@ pgprom_read_tables(TableRow **rows, int capacity, bool sizes,
 						   " FROM pg_catalog.pg_stat_user_tables s"
 						   " JOIN pg_catalog.pg_statio_user_tables io"
 						   "  ON io.relid OPERATOR(pg_catalog.=) s.relid"
+						   " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid"
+						   " WHERE c.relpersistence OPERATOR(pg_catalog.<>) 't'"
 						   " ORDER BY s.schemaname, s.relname",
 						   capacity);
 	if (*rows == NULL)

@@ -65,6 +65,7 @@
 
 #define FAILURE_WINDOW_SECONDS 60
 #define MAX_FAILURES 10			/* per address and window, then 429 */
+#define GLOBAL_MAX_FAILURES 100 /* every address together, per window */
 #define FAILURE_SLOTS 64
 #define MAX_TOKEN 256
 /* Verified credentials remembered, and for how long since last used. */
@@ -74,7 +75,7 @@
 /* Failed attempts of one client address. */
 typedef struct FailureSlot
 {
-	char		address[INET6_ADDRSTRLEN];
+	char		address[INET6_ADDRSTRLEN + 8];	/* or network: failure_key() */
 	int			failures;
 	TimestampTz window_start;
 	bool		logged;
@@ -92,6 +93,8 @@ static bool token_loaded = false;
 static GoodCredential good[GOOD_SLOTS];
 static FailureSlot failures[FAILURE_SLOTS];
 static char *mock_verifier = NULL;
+static int	global_failures = 0;
+static TimestampTz global_window_start = 0;
 
 /*---- pg_prom.allowed_clients ----*/
 
@@ -150,6 +153,7 @@ pgprom_auth_reload(void)
 	explicit_bzero(token, sizeof(token));
 	memset(good, 0, sizeof(good));
 	memset(failures, 0, sizeof(failures));	/* a new configuration, a new count */
+	global_failures = 0;
 	if (pgprom_auth_method != PGPROM_AUTH_BEARER)
 		return;
 	if (pgprom_auth_token_file == NULL || pgprom_auth_token_file[0] == '\0')
@@ -241,12 +245,52 @@ secrets_equal(const char *a, const char *b)
 
 /*---- failures per client address ----*/
 
+/*
+ * The key failures of an address are counted under: the whole loopback
+ * network (every local user shares it), an IPv6 /64 (what one host gets),
+ * else the address.  So rotating source addresses does not reset a count.
+ */
+static void
+failure_key(const char *address, char *key, size_t size)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, address, a) == 1)
+	{
+		if (a[0] == 127)
+			strlcpy(key, "127.0.0.0/8", size);
+		else
+			strlcpy(key, address, size);
+		return;
+	}
+	if (inet_pton(AF_INET6, address, a) == 1)
+	{
+		char		text[INET6_ADDRSTRLEN];
+
+		if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f", 13) == 0)
+		{
+			strlcpy(key, "127.0.0.0/8", size);	/* IPv4-mapped loopback */
+			return;
+		}
+		memset(a + 8, 0, 8);
+		if (inet_ntop(AF_INET6, a, text, sizeof(text)) != NULL)
+		{
+			snprintf(key, size, "%s/64", text);
+			return;
+		}
+	}
+	strlcpy(key, address, size);
+}
+
 static FailureSlot *
-failure_slot(const char *address, bool create)
+failure_slot(const char *client, bool create)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	FailureSlot *oldest = &failures[0];
+	char		address[INET6_ADDRSTRLEN + 8];
 	int			i;
+
+	failure_key(client, address, sizeof(address));
 
 	for (i = 0; i < FAILURE_SLOTS; i++)
 	{
@@ -273,11 +317,32 @@ failure_slot(const char *address, bool create)
 	return oldest;
 }
 
+/*
+ * Failures of every address together in the current window: past
+ * GLOBAL_MAX_FAILURES nothing unverified is checked any more, so that
+ * spreading guesses over many addresses buys no more of them.
+ */
+static bool
+globally_throttled(bool count)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (TimestampDifferenceExceeds(global_window_start, now, FAILURE_WINDOW_SECONDS * 1000))
+	{
+		global_window_start = now;
+		global_failures = 0;
+	}
+	if (count)
+		global_failures++;
+	return global_failures >= GLOBAL_MAX_FAILURES;
+}
+
 static int
 refuse(const char *address, const char *user, const char *why)
 {
 	FailureSlot *s = failure_slot(address, true);
 
+	(void) globally_throttled(true);
 	s->failures++;
 	if (pgprom_shared)
 		pg_atomic_fetch_add_u64(&pgprom_shared->auth_failures, 1);
@@ -472,7 +537,7 @@ pgprom_authenticate(const HttpRequest *req, const char *address)
 		return 0;
 
 	slot = failure_slot(address, false);
-	throttled = slot && slot->failures >= MAX_FAILURES;
+	throttled = (slot && slot->failures >= MAX_FAILURES) || globally_throttled(false);
 
 	if (pgprom_auth_method == PGPROM_AUTH_BEARER)
 	{

@@ -43,6 +43,10 @@ pgprom_collect_app_metrics(PromWriter *w)
 					"Application metric series shared memory can hold (pg_prom.max_app_series).",
 					PROM_GAUGE))
 		expo_value(w, pgprom_max_app_series);
+	if (expo_family(w, "pg_prom_app_metric_updates_dropped_total",
+					"Updates by pg_prom_count_rows() triggers lost because the application-metric table was full (the write itself succeeded).",
+					PROM_COUNTER))
+		expo_value(w, (double) snap.dropped);
 
 	for (fi = 0; fi < snap.nfamilies; fi++)
 	{

@@ -40,10 +40,14 @@ const PromCollector pgprom_collectors[] = {
 	{"auth", pgprom_collect_auth, false, true},
 	{"connections", pgprom_collect_connections, false, true},
 	{"stat_statements", pgprom_collect_stat_statements, false, true},
-	/* what applications record from SQL (appmetrics.c) */
-	{"app_metrics", pgprom_collect_app_metrics, false, true},
-	/* queries registered with pg_prom_register_query: the renderer runs them */
+	/*
+	 * Queries registered with pg_prom_register_query (the renderer runs
+	 * them), then what applications record from SQL (appmetrics.c): on a
+	 * name clash the family written first stays, and registered queries
+	 * are checked against application metrics when registered.
+	 */
 	{"custom_queries", NULL, false, true},
+	{"app_metrics", pgprom_collect_app_metrics, false, true},
 	/* opt-in in postgres_exporter, on here: the wraparound alert needs it */
 	{"database_wraparound", pgprom_collect_database_wraparound, false, true},
 	/* postgres_exporter's disabled-by-default collectors (opt_in.c) */

@@ -86,13 +86,15 @@ pgprom_collect_statio_user_indexes(PromWriter *w)
 	if (pgprom_max_tables <= 0)
 		return;
 	n = pgprom_query_limit(&plan,
-						   "SELECT schemaname::pg_catalog.text, relname::pg_catalog.text,"
-						   " indexrelname::pg_catalog.text,"
-						   " COALESCE(idx_blks_read, 0)::pg_catalog.float8,"
-						   " COALESCE(idx_blks_hit, 0)::pg_catalog.float8,"
+						   "SELECT s.schemaname::pg_catalog.text, s.relname::pg_catalog.text,"
+						   " s.indexrelname::pg_catalog.text,"
+						   " COALESCE(s.idx_blks_read, 0)::pg_catalog.float8,"
+						   " COALESCE(s.idx_blks_hit, 0)::pg_catalog.float8,"
 						   " pg_catalog.count(*) OVER ()::pg_catalog.float8"
-						   " FROM pg_catalog.pg_statio_user_indexes"
-						   " ORDER BY schemaname, relname, indexrelname",
+						   " FROM pg_catalog.pg_statio_user_indexes s"
+						   " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid"
+						   " WHERE c.relpersistence OPERATOR(pg_catalog.<>) 't'"
+						   " ORDER BY s.schemaname, s.relname, s.indexrelname",
 						   pgprom_max_tables);
 	if (n > 0)
 		pgprom_note_left_out((int64) pgprom_double(0, 6, 0) - (int64) n);
