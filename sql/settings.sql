@@ -22,6 +22,11 @@ ALTER SYSTEM RESET pg_prom.listen_addresses;
 
 ALTER SYSTEM SET pg_prom.database = 'a_database_name_that_is_much_longer_than_sixty_three_bytes_allowed';
 ALTER SYSTEM SET pg_prom.max_clients = 0;
+ALTER SYSTEM SET pg_prom.max_clients_per_address = 0;
+ALTER SYSTEM SET pg_prom.max_response_size = '2GB';
+ALTER SYSTEM SET pg_prom.max_response_size = '0';
+ALTER SYSTEM SET pg_prom.min_scrape_interval = '-1';
+ALTER SYSTEM SET pg_prom.min_scrape_interval = '2h';
 ALTER SYSTEM SET pg_prom.request_timeout = '1ms';
 ALTER SYSTEM SET pg_prom.scrape_timeout = '-1';
 ALTER SYSTEM SET pg_prom.slow_collector_interval = '2d';

@@ -31,7 +31,8 @@
 char	   *pgprom_listen_addresses = NULL;
 int			pgprom_port = 9187;
 char	   *pgprom_metrics_path = NULL;
-int			pgprom_max_clients = 16;
+int			pgprom_max_clients = 1000;
+int			pgprom_max_clients_per_address = 100;
 int			pgprom_request_timeout_ms = 10000;
 int			pgprom_idle_timeout_ms = 120000;
 int			pgprom_max_response_mb = 256;
@@ -197,10 +198,18 @@ pgprom_define_settings(const char *const *routes, const char *const *names,
 							   check_metrics_path, NULL, NULL);
 
 	DefineCustomIntVariable("pg_prom.max_clients",
-							"Maximum number of simultaneous HTTP clients.",
-							"Further connections are answered 503 and closed.",
+							"Maximum number of simultaneous HTTP connections.",
+							"When full, the connection that has waited longest for a request is closed to make room; when none waits, the newcomer gets 503.",
 							&pgprom_max_clients,
-							16, 1, 256,
+							1000, 1, 10000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_prom.max_clients_per_address",
+							"Maximum number of simultaneous HTTP connections from one client address.",
+							"Over it, that address's connection that has waited longest for a request is closed to make room.",
+							&pgprom_max_clients_per_address,
+							100, 1, 10000,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 

@@ -49,6 +49,7 @@ extern char *pgprom_listen_addresses;
 extern int	pgprom_port;
 extern char *pgprom_metrics_path;
 extern int	pgprom_max_clients;
+extern int	pgprom_max_clients_per_address;
 extern int	pgprom_request_timeout_ms;
 extern int	pgprom_idle_timeout_ms;
 extern int	pgprom_max_response_mb;

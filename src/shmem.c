@@ -55,6 +55,7 @@ pgprom_shmem_init(void)
 		for (i = 0; i < PGPROM_NUM_HTTP_CODES; i++)
 			pg_atomic_init_u64(&pgprom_shared->http_requests[i], 0);
 		pg_atomic_init_u64(&pgprom_shared->clients_refused, 0);
+		pg_atomic_init_u64(&pgprom_shared->clients_evicted, 0);
 		pg_atomic_init_u64(&pgprom_shared->clients_denied, 0);
 		pg_atomic_init_u64(&pgprom_shared->auth_failures, 0);
 		pg_atomic_init_u64(&pgprom_shared->duplicate_series, 0);

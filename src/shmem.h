@@ -41,6 +41,7 @@ typedef struct PgPromShared
 	pg_atomic_uint64 scrapes;	/* renders, both doors */
 	pg_atomic_uint64 http_requests[PGPROM_NUM_HTTP_CODES];
 	pg_atomic_uint64 clients_refused;	/* over pg_prom.max_clients */
+	pg_atomic_uint64 clients_evicted;	/* closed to make room for another */
 	pg_atomic_uint64 clients_denied;	/* not in pg_prom.allowed_clients */
 	pg_atomic_uint64 auth_failures; /* 401 answers */
 	pg_atomic_uint64 duplicate_series;	/* dropped by the writer */

@@ -54,6 +54,41 @@ static void conn_respond_error(Conn *c, int status);
 static void conn_send(Conn *c, int status, bool close_after);
 static void peer_address(const struct sockaddr_storage *peer, char *buf, size_t size);
 
+int
+pgprom_conns_capacity(void)
+{
+	return conns_capacity;
+}
+
+bool
+pgprom_conn_evictable(const Conn *c)
+{
+	return c->state == CONN_READING || c->state == CONN_DRAINING;
+}
+
+/*
+ * Room for more input: the buffer starts small (most requests are a few
+ * hundred bytes, and an idle connection should cost little) and grows up
+ * to HTTP_MAX_REQUEST.  False when it is full.
+ */
+static bool
+input_room(Conn *c)
+{
+	size_t		newcap;
+
+	if (c->in_len < c->in_cap)
+		return true;
+	if (c->in_cap >= HTTP_MAX_REQUEST)
+		return false;
+	newcap = c->in_cap == 0 ? 1024 : Min(c->in_cap * 2, HTTP_MAX_REQUEST);
+	if (c->in == NULL)
+		c->in = MemoryContextAlloc(conns_cxt, newcap + 1);
+	else
+		c->in = repalloc(c->in, newcap + 1);
+	c->in_cap = newcap;
+	return true;
+}
+
 void
 pgprom_conns_init(MemoryContext cxt, int capacity)
 {
@@ -174,7 +209,7 @@ conn_read(Conn *c)
 		}
 		else
 		{
-			if (c->in_len >= HTTP_MAX_REQUEST)
+			if (!input_room(c))
 			{
 				conn_respond_error(c, 431);
 				return;
@@ -183,7 +218,7 @@ conn_read(Conn *c)
 			{
 				uint32		want = 0;
 				int			rc = pgprom_tls_recv(c->tls, c->in + c->in_len,
-												 HTTP_MAX_REQUEST - c->in_len, &want);
+												 c->in_cap - c->in_len, &want);
 
 				if (rc == TLS_IO_BLOCKED)
 				{
@@ -199,7 +234,7 @@ conn_read(Conn *c)
 				n = rc;
 			}
 			else
-				n = recv(c->sock, c->in + c->in_len, HTTP_MAX_REQUEST - c->in_len, 0);
+				n = recv(c->sock, c->in + c->in_len, c->in_cap - c->in_len, 0);
 		}
 
 		if (n > 0)
@@ -242,6 +277,9 @@ conn_process_input(Conn *c)
 	bool		keep_alive;
 	MemoryContext old;
 
+	if (c->in == NULL)
+		return;
+	c->in[c->in_len] = '\0';
 	r = http_parse_request(c->in, c->in_len, &req, &consumed, &status);
 	if (r == HTTP_PARSE_INCOMPLETE)
 	{
@@ -460,6 +498,8 @@ pgprom_conns_reap(void)
 		}
 		pgprom_conns[i] = pgprom_conns[--pgprom_nconns];
 		MemoryContextDelete(c->cxt);
+		if (c->in)
+			pfree(c->in);
 		pfree(c);
 	}
 }

@@ -52,7 +52,8 @@ typedef struct Conn
 	Collection *collection;		/* referenced while waiting or sending */
 	MetricsRequest metrics;		/* the request that waits */
 	size_t		in_len;
-	char		in[HTTP_MAX_REQUEST + 1];
+	size_t		in_cap;			/* grows up to HTTP_MAX_REQUEST */
+	char	   *in;				/* input, NUL-terminated; NULL until used */
 } Conn;
 
 /* The open connections (CONN_CLOSED ones until reaped). */
@@ -63,6 +64,7 @@ extern int	pgprom_nconns;
 extern bool pgprom_conns_changed;
 
 extern void pgprom_conns_init(MemoryContext cxt, int capacity);
+extern int	pgprom_conns_capacity(void);
 extern Conn *pgprom_conn_add(pgsocket sock, const struct sockaddr_storage *peer,
 							 void *tls);
 extern void pgprom_conn_event(Conn *c, uint32 events);
@@ -74,5 +76,12 @@ extern void pgprom_conns_reap(void);
 
 /* The socket events the connection waits for now. */
 extern uint32 pgprom_conn_events(const Conn *c);
+
+/*
+ * Whether the connection only waits for a request (a partial one, or none
+ * on a kept-alive connection): such connections give way to new ones when
+ * the endpoint is full.
+ */
+extern bool pgprom_conn_evictable(const Conn *c);
 
 #endif							/* PG_PROM_CONN_H */

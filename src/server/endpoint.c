@@ -61,7 +61,7 @@
 
 #define RESTART_SECONDS 5
 #define REBIND_RETRY_MS 5000
-#define MAX_CLIENTS_LIMIT 256
+#define MAX_CLIENTS_LIMIT 10000
 
 static MemoryContext endpoint_cxt = NULL;
 static WaitEventSet *wait_set = NULL;
@@ -81,6 +81,7 @@ static void update_wait_set(void);
 static long next_timeout(void);
 static void accept_clients(pgsocket listener);
 static void refuse_client(pgsocket sock, int status);
+static bool make_room(const struct sockaddr_storage *peer);
 static void check_exposure(void);
 static void endpoint_exit(int code, Datum arg);
 
@@ -458,8 +459,7 @@ accept_clients(pgsocket listener)
 			refuse_client(sock, 403);
 			continue;
 		}
-		if (pgprom_nconns >= Min(pgprom_max_clients, MAX_CLIENTS_LIMIT) ||
-			!AcquireExternalFD())
+		if (!make_room(&peer))
 		{
 			refuse_client(sock, 503);
 			continue;
@@ -476,6 +476,104 @@ accept_clients(pgsocket listener)
 		}
 		(void) pgprom_conn_add(sock, &peer, tls);
 	}
+}
+
+static bool
+same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *) a)->sin_addr,
+					  &((const struct sockaddr_in *) b)->sin_addr,
+					  sizeof(struct in_addr)) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *) a)->sin6_addr,
+					  &((const struct sockaddr_in6 *) b)->sin6_addr,
+					  sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+/*
+ * Room for a new connection from peer.  Over pg_prom.max_clients_per_address
+ * for that address, or over pg_prom.max_clients (or the file descriptors the
+ * server lets us have) overall, the connection that has waited longest for
+ * a request (of that address, or of any) is closed: clients that hold a
+ * slot without sending a request cannot lock anyone out, and a client
+ * being served is never cut off.  False when nothing can give way.
+ */
+static bool
+make_room(const struct sockaddr_storage *peer)
+{
+	int			limit = Min(pgprom_max_clients, pgprom_conns_capacity());
+	int			from_peer = 0;
+	Conn	   *oldest = NULL;
+	Conn	   *oldest_of_peer = NULL;
+	int			open = 0;
+	int			evicted = 0;
+	int			i;
+
+	for (i = 0; i < pgprom_nconns; i++)
+	{
+		Conn	   *c = pgprom_conns[i];
+		bool		mine;
+
+		if (c->state == CONN_CLOSED)
+			continue;
+		open++;
+		mine = same_address(&c->peer, peer);
+		if (mine)
+			from_peer++;
+		if (!pgprom_conn_evictable(c))
+			continue;
+		if (oldest == NULL || c->since < oldest->since)
+			oldest = c;
+		if (mine && (oldest_of_peer == NULL || c->since < oldest_of_peer->since))
+			oldest_of_peer = c;
+	}
+
+	if (from_peer >= pgprom_max_clients_per_address)
+	{
+		if (oldest_of_peer == NULL)
+			return false;
+		pgprom_conn_close(oldest_of_peer);
+		evicted++;
+		open--;
+		if (oldest == oldest_of_peer)
+			oldest = NULL;
+	}
+	if (open >= limit || pgprom_nconns >= pgprom_conns_capacity())
+	{
+		if (oldest == NULL)
+			return false;
+		pgprom_conn_close(oldest);
+		evicted++;
+		open--;
+	}
+	if (pgprom_nconns >= pgprom_conns_capacity())
+		pgprom_conns_reap();	/* the closed ones still hold array slots */
+
+	/* the server's budget of descriptors besides its own files */
+	while (!AcquireExternalFD())
+	{
+		Conn	   *victim = NULL;
+
+		for (i = 0; i < pgprom_nconns; i++)
+		{
+			Conn	   *c = pgprom_conns[i];
+
+			if (c->state != CONN_CLOSED && pgprom_conn_evictable(c) &&
+				(victim == NULL || c->since < victim->since))
+				victim = c;
+		}
+		if (victim == NULL)
+			return false;
+		pgprom_conn_close(victim);
+		evicted++;
+	}
+	if (pgprom_shared && evicted > 0)
+		pg_atomic_fetch_add_u64(&pgprom_shared->clients_evicted, evicted);
+	return true;
 }
 
 /*

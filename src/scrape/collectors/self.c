@@ -43,9 +43,13 @@ pgprom_collect_self(PromWriter *w)
 	}
 
 	if (expo_family(w, "pg_prom_http_clients_refused_total",
-					"HTTP connections refused because pg_prom.max_clients were already open.",
+					"HTTP connections refused because the endpoint was full of connections being served.",
 					PROM_COUNTER))
 		expo_value(w, (double) pg_atomic_read_u64(&pgprom_shared->clients_refused));
+	if (expo_family(w, "pg_prom_http_clients_evicted_total",
+					"HTTP connections that were waiting for a request, closed to make room for a new one (pg_prom.max_clients, pg_prom.max_clients_per_address).",
+					PROM_COUNTER))
+		expo_value(w, (double) pg_atomic_read_u64(&pgprom_shared->clients_evicted));
 
 	if (expo_family(w, "pg_prom_http_clients_denied_total",
 					"HTTP connections closed because the client's address is not in pg_prom.allowed_clients.",
