@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Build the Debian package postgresql-<major>-pg-prom with Debian's
 # PostgreSQL extension tooling (pg_buildext), from the committed tree plus
-# local changes, into dist/.  Works as root on a fresh Debian 12; installs
-# what it needs.
+# local changes, into dist/: one package for every PostgreSQL major whose
+# postgresql-server-dev-NN is installed (and that debian/pgversions allows).
+# Works as root on a fresh Debian 12; installs what it needs (the dev files
+# of $PG_MAJOR, 15 by default).
 #
 #   scripts/package.sh
 #   apt install ./dist/postgresql-15-pg-prom_*.deb
@@ -12,6 +14,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 
 need_root
+if [ "$PG_SOURCE_BUILD" = 1 ]; then
+	echo "the Debian package is built against Debian's postgresql-server-dev-NN, not PG_CONFIG=$PG_CONFIG" >&2
+	exit 1
+fi
+PACKAGE=1
 install_packages
 
 # one version everywhere: META.json (PGXN), debian/changelog, the control file
@@ -40,7 +47,12 @@ else
 	rm -rf "$build/pg-prom/dist"
 fi
 cd "$build/pg-prom"
+# debian/control from debian/control.in: a postgresql-NN-pg-prom for every
+# installed postgresql-server-dev-NN (Debian's default would be only the
+# release's own major)
+export PG_SUPPORTED_VERSIONS=${PG_SUPPORTED_VERSIONS:-installed}
 pg_buildext updatecontrol
+echo "building: $(sed -n 's/^Package: //p' debian/control | tr '\n' ' ')"
 dpkg-buildpackage -us -uc -b >"$build/build.log" 2>&1 || {
 	tail -n 40 "$build/build.log"
 	echo "package build FAILED" >&2

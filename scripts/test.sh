@@ -7,6 +7,11 @@
 #   PROVE_TESTS=t/001_http.pl scripts/test.sh   # one TAP file
 #   FUZZ_SECONDS=600 scripts/test.sh             # fuzz longer (0: skip)
 #   PACKAGE=0 scripts/test.sh                    # skip the Debian package
+#   PG_MAJOR=17 scripts/test.sh                  # Debian's postgresql-17 (where
+#                                                #   the release ships it)
+#   PG_CONFIG=/usr/local/pgsql-16/bin/pg_config scripts/test.sh
+#                                                # a PostgreSQL built from source
+# Other majors, each on a fresh Debian root: scripts/matrix.sh (MATRIX.md).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +19,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 need_root
 install_packages
+if ! pg_version=$("$PG_CONFIG" --version); then
+	echo "no PostgreSQL at PG_CONFIG=$PG_CONFIG" >&2
+	exit 1
+fi
+echo "== $pg_version ($PG_CONFIG)"
 build_and_install
 
 # The Debian package: build it with pg_buildext and install it with apt;
@@ -41,7 +51,7 @@ echo "== testing in $work"
 status=0
 # the fault tests open a thousand sockets at once
 ulimit -n 8192 2>/dev/null || true
-runuser -u postgres -- make -C "$work" installcheck PROVE_TESTS="${PROVE_TESTS:-}" \
+runuser -u postgres -- make -C "$work" installcheck PG_CONFIG="$PG_CONFIG" PROVE_TESTS="${PROVE_TESTS:-}" \
 	PROVE_FLAGS="--timer" || status=$?
 
 # fuzz the HTTP parser (libFuzzer, ASan+UBSan) for a bounded time

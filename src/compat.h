@@ -4,20 +4,33 @@
  *		Version differences between the PostgreSQL majors pg_prom supports.
  *
  * Every PG_VERSION_NUM test in pg_prom lives here, so that the rest of the
- * code is written once against the names below.  Only PostgreSQL 15 is
- * built and tested in CI; the other branches follow the server headers of
- * those versions (see shared/reference/pg-internals.md, section 8).
+ * code is written once against the names below.  CI builds and tests every
+ * supported major (15 to 19, scripts/matrix.sh).
  *
  *-------------------------------------------------------------------------
  */
 #ifndef PG_PROM_COMPAT_H
 #define PG_PROM_COMPAT_H
 
+#include "postmaster/postmaster.h"
 #include "storage/latch.h"
 #include "utils/backend_status.h"
 
 #if PG_VERSION_NUM < 150000
 #error "pg_prom requires PostgreSQL 15 or later"
+#endif
+
+/*
+ * Statistics views that changed shape: 17 moved the checkpoint counters
+ * from pg_stat_bgwriter to pg_stat_checkpointer and made the vacuum
+ * progress count bytes and dead item identifiers.
+ */
+#if PG_VERSION_NUM >= 170000
+#define PGPROM_HAS_STAT_CHECKPOINTER 1
+#define PGPROM_VACUUM_PROGRESS_IN_BYTES 1
+#define PGPROM_STAT_CHECKPOINTER_DEFAULT true
+#else
+#define PGPROM_STAT_CHECKPOINTER_DEFAULT false
 #endif
 
 /* WL_SOCKET_ACCEPT appeared in 16; on Unix it is the same as READABLE. */
@@ -60,11 +73,74 @@ pgprom_guc_variables(int *n)
 #define pgprom_guc_malloc(size) malloc(size)
 #endif
 
-/* PgStat_StatDBEntry counters lost their n_ prefix in 16. */
+/*
+ * PgStat_StatDBEntry counters lost their n_ prefix in 16, and the timing
+ * ones their long names (n_block_read_time -> blk_read_time,
+ * total_active_time -> active_time).
+ */
 #if PG_VERSION_NUM >= 160000
 #define PGPROM_DBSTAT(entry, field) ((entry)->field)
+#define PGPROM_DBSTAT_BLK_READ_TIME(entry) ((entry)->blk_read_time)
+#define PGPROM_DBSTAT_BLK_WRITE_TIME(entry) ((entry)->blk_write_time)
+#define PGPROM_DBSTAT_ACTIVE_TIME(entry) ((entry)->active_time)
 #else
 #define PGPROM_DBSTAT(entry, field) ((entry)->n_##field)
+#define PGPROM_DBSTAT_BLK_READ_TIME(entry) ((entry)->n_block_read_time)
+#define PGPROM_DBSTAT_BLK_WRITE_TIME(entry) ((entry)->n_block_write_time)
+#define PGPROM_DBSTAT_ACTIVE_TIME(entry) ((entry)->total_active_time)
+#endif
+
+/*
+ * Connection slots kept back from ordinary roles: superuser_reserved
+ * (ReservedBackends until 15), and from 16 also reserved_connections (for
+ * members of pg_use_reserved_connections).
+ */
+#if PG_VERSION_NUM >= 160000
+#define PGPROM_SUPERUSER_RESERVED SuperuserReservedConnections
+#define PGPROM_ROLE_RESERVED ReservedConnections
+#else
+#define PGPROM_SUPERUSER_RESERVED ReservedBackends
+#define PGPROM_ROLE_RESERVED 0
+#endif
+
+/* planner_hook gained an ExplainState argument in 19. */
+#if PG_VERSION_NUM >= 190000
+#define PGPROM_PLANNER_ARGS Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams, ExplainState *es
+#define PGPROM_PLANNER_PASS parse, query_string, cursorOptions, boundParams, es
+#else
+#define PGPROM_PLANNER_ARGS Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams
+#define PGPROM_PLANNER_PASS parse, query_string, cursorOptions, boundParams
+#endif
+
+/* ShmemInitHash lost its initial size in 19: one size, the maximum. */
+#if PG_VERSION_NUM >= 190000
+#define pgprom_shmem_init_hash(name, size, info, flags) ShmemInitHash((name), (size), (info), (flags))
+#else
+#define pgprom_shmem_init_hash(name, size, info, flags) ShmemInitHash((name), (size), (size), (info), (flags))
+#endif
+
+/*
+ * The type-specific fields of a GUC: 19 made them a union inside struct
+ * config_generic; before, struct config_int & co. began with a
+ * config_generic.
+ */
+#if PG_VERSION_NUM >= 190000
+#define PGPROM_GUC_BOOL(g) (&(g)->_bool)
+#define PGPROM_GUC_INT(g) (&(g)->_int)
+#define PGPROM_GUC_REAL(g) (&(g)->_real)
+#else
+#define PGPROM_GUC_BOOL(g) ((struct config_bool *) (g))
+#define PGPROM_GUC_INT(g) ((struct config_int *) (g))
+#define PGPROM_GUC_REAL(g) ((struct config_real *) (g))
+#endif
+
+/* ExecutorRun_hook lost its execute_once argument in 18. */
+#if PG_VERSION_NUM >= 180000
+#define PGPROM_EXECUTOR_RUN_ARGS QueryDesc *queryDesc, ScanDirection direction, uint64 count
+#define PGPROM_EXECUTOR_RUN_PASS queryDesc, direction, count
+#else
+#define PGPROM_EXECUTOR_RUN_ARGS QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once
+#define PGPROM_EXECUTOR_RUN_PASS queryDesc, direction, count, execute_once
 #endif
 
 #endif							/* PG_PROM_COMPAT_H */

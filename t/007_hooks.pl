@@ -202,6 +202,7 @@ is(sample_of($after, $ok) - sample_of($before, $ok), 1, 'and the good login as s
 # --- crash-restart: the hooks come back with fresh counters --------------------------
 my $victim = $node->background_psql('postgres', on_error_stop => 0);
 my $pid = $victim->query_safe('SELECT pg_backend_pid()');
+chomp $pid;					# 16.0's BackgroundPsql keeps the newline
 my $log_offset = -s $node->logfile;
 kill 'KILL', $pid;
 ok($node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset),

@@ -85,8 +85,9 @@ CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.texteq)
 -- shadows of what 1.0 called by name, in the extension's schema
 CREATE FUNCTION public.regexp_replace(text, text, text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN PERFORM public.payload('regexp_replace'); RETURN $1; END $$;
-CREATE FUNCTION public.pg_buffercache_summary() RETURNS TABLE (buffers_used int4, buffers_unused int4,
-  buffers_dirty int4, buffers_pinned int4, usagecount_avg float8) LANGUAGE plpgsql AS $$
+-- (an overload: from PostgreSQL 16 pg_buffercache has the function itself)
+CREATE FUNCTION public.pg_buffercache_summary(x int DEFAULT 0) RETURNS TABLE (buffers_used int4,
+  buffers_unused int4, buffers_dirty int4, buffers_pinned int4, usagecount_avg float8) LANGUAGE plpgsql AS $$
 BEGIN PERFORM public.payload('pg_buffercache_summary'); RETURN; END $$;
 CREATE FUNCTION public.pg_stat_statements(showtext boolean, extra int DEFAULT 0) RETURNS SETOF record
   LANGUAGE plpgsql AS $$ BEGIN PERFORM public.payload('pg_stat_statements'); RETURN; END $$;

@@ -51,9 +51,11 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/tuplestore.h"
 #include "utils/timestamp.h"
 
 #include "backend/appmetrics.h"
+#include "compat.h"
 #include "guc.h"
 #include "names.h"
 #include "shmem.h"
@@ -192,14 +194,12 @@ pgprom_app_metrics_shmem_init(void)
 	info.entrysize = sizeof(AppSeries);
 	info.hash = series_hash;
 	info.match = series_match;
-	app_series = ShmemInitHash("pg_prom app series", pgprom_max_app_series,
-							   pgprom_max_app_series, &info,
-							   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE);
+	app_series = pgprom_shmem_init_hash("pg_prom app series", pgprom_max_app_series,
+										&info, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE);
 	info.keysize = APP_NAME_MAX;
 	info.entrysize = sizeof(AppFamily);
-	app_families = ShmemInitHash("pg_prom app families", pgprom_max_app_series,
-								 pgprom_max_app_series, &info,
-								 HASH_ELEM | HASH_STRINGS);
+	app_families = pgprom_shmem_init_hash("pg_prom app families", pgprom_max_app_series,
+										  &info, HASH_ELEM | HASH_STRINGS);
 }
 
 /* ---------- input checks ---------- */

@@ -53,6 +53,7 @@
 #include "utils/timestamp.h"
 
 #include "backend/hooks.h"
+#include "compat.h"
 #include "guc.h"
 
 /* The class errors raised by users' functions are counted in: P0. */
@@ -127,11 +128,9 @@ static OpenQuery *open_queries = fixed_open;
 static int	open_capacity = FIXED_OPEN_QUERIES;
 static int	nopen = 0;
 
-static PlannedStmt *pgprom_planner(Query *parse, const char *query_string,
-									int cursorOptions, ParamListInfo boundParams);
+static PlannedStmt *pgprom_planner(PGPROM_PLANNER_ARGS);
 static void pgprom_ExecutorStart(QueryDesc *queryDesc, int eflags);
-static void pgprom_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
-							   uint64 count, bool execute_once);
+static void pgprom_ExecutorRun(PGPROM_EXECUTOR_RUN_ARGS);
 static void pgprom_ExecutorFinish(QueryDesc *queryDesc);
 static void pgprom_ExecutorEnd(QueryDesc *queryDesc);
 static void pgprom_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -303,10 +302,8 @@ command_of(CmdType operation)
 			return PROM_CMD_UPDATE;
 		case CMD_DELETE:
 			return PROM_CMD_DELETE;
-#if PG_VERSION_NUM >= 150000
 		case CMD_MERGE:
 			return PROM_CMD_MERGE;
-#endif
 		default:
 			return PROM_CMD_OTHER;
 	}
@@ -359,8 +356,7 @@ forget_query(int i)
  * to a constant, say) belongs to the statement being planned.
  */
 static PlannedStmt *
-pgprom_planner(Query *parse, const char *query_string, int cursorOptions,
-			   ParamListInfo boundParams)
+pgprom_planner(PGPROM_PLANNER_ARGS)
 {
 	PlannedStmt *result;
 
@@ -368,9 +364,9 @@ pgprom_planner(Query *parse, const char *query_string, int cursorOptions,
 	PG_TRY();
 	{
 		if (prev_planner)
-			result = prev_planner(parse, query_string, cursorOptions, boundParams);
+			result = prev_planner(PGPROM_PLANNER_PASS);
 		else
-			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+			result = standard_planner(PGPROM_PLANNER_PASS);
 	}
 	PG_FINALLY();
 	{
@@ -406,16 +402,15 @@ pgprom_ExecutorStart(QueryDesc *queryDesc, int eflags)
 }
 
 static void
-pgprom_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
-				   uint64 count, bool execute_once)
+pgprom_ExecutorRun(PGPROM_EXECUTOR_RUN_ARGS)
 {
 	nesting_level++;
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(PGPROM_EXECUTOR_RUN_PASS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(PGPROM_EXECUTOR_RUN_PASS);
 	}
 	PG_FINALLY();
 	{

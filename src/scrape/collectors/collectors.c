@@ -58,7 +58,7 @@ const PromCollector pgprom_collectors[] = {
 	{"process_idle", pgprom_collect_process_idle, false, false},
 	{"buffercache_summary", pgprom_collect_buffercache_summary, false, false},
 	/* checkpoint panels stay filled where the counters left pg_stat_bgwriter */
-	{"stat_checkpointer", pgprom_collect_stat_checkpointer, false, PG_VERSION_NUM >= 170000},
+	{"stat_checkpointer", pgprom_collect_stat_checkpointer, false, PGPROM_STAT_CHECKPOINTER_DEFAULT},
 	{"pg_prom", pgprom_collect_self, false, true},
 };
 

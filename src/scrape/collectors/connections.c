@@ -149,11 +149,11 @@ pgprom_collect_connections(PromWriter *w)
 	if (expo_family(w, "pg_connections_max", "The max_connections setting: client connection slots.", PROM_GAUGE))
 		expo_value(w, MaxConnections);
 	if (expo_family(w, "pg_connections_superuser_reserved", "Slots of max_connections reserved for superusers (superuser_reserved_connections).", PROM_GAUGE))
-		expo_value(w, ReservedBackends);
+		expo_value(w, PGPROM_SUPERUSER_RESERVED);
 	if (expo_family(w, "pg_connections_used", "Client sessions, the processes that take max_connections slots.", PROM_GAUGE))
 		expo_value(w, clients);
-	if (expo_family(w, "pg_connections_available", "Slots left for roles without superuser rights: max_connections minus the reserved slots minus the sessions (negative when superusers use reserved slots).", PROM_GAUGE))
-		expo_value(w, MaxConnections - ReservedBackends - clients);
+	if (expo_family(w, "pg_connections_available", "Slots left for ordinary roles: max_connections minus superuser_reserved_connections and reserved_connections (16+) minus the sessions (negative when reserved slots are in use).", PROM_GAUGE))
+		expo_value(w, MaxConnections - PGPROM_SUPERUSER_RESERVED - PGPROM_ROLE_RESERVED - clients);
 
 	if (expo_family(w, "pg_backends", "Server processes by type.", PROM_GAUGE))
 		write_counts(w, by_type, "backend_type");

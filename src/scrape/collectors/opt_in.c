@@ -185,16 +185,33 @@ pgprom_collect_stat_statements(PromWriter *w)
 #undef BY_STATEMENT
 	char	   *func;
 	char	   *sql;
+	char	   *version;
+	int			vmajor;
+	int			vminor;
+	const char *read_time = "blk_read_time";
+	const char *write_time = "blk_write_time";
 	int			rc;
 
 	func = pgprom_extension_function("pg_stat_statements", "pg_stat_statements");
 	if (func == NULL)
 		return;
 
+	/*
+	 * pg_stat_statements 1.11 (PostgreSQL 17) split the block times into
+	 * shared, local and temp; the installed version decides the columns.
+	 */
+	version = pgprom_extension_version("pg_stat_statements");
+	if (version && sscanf(version, "%d.%d", &vmajor, &vminor) == 2 &&
+		(vmajor > 1 || vminor >= 11))
+	{
+		read_time = "shared_blk_read_time OPERATOR(pg_catalog.+) local_blk_read_time";
+		write_time = "shared_blk_write_time OPERATOR(pg_catalog.+) local_blk_write_time";
+	}
+
 	sql = psprintf("WITH s AS (SELECT userid, dbid, queryid,"
 				   "  pg_catalog.sum(calls) AS calls, pg_catalog.sum(total_exec_time) AS total,"
-				   "  pg_catalog.sum(rows) AS rows, pg_catalog.sum(blk_read_time) AS r,"
-				   "  pg_catalog.sum(blk_write_time) AS wr"
+				   "  pg_catalog.sum(rows) AS rows, pg_catalog.sum(%s) AS r,"
+				   "  pg_catalog.sum(%s) AS wr"
 				   "  FROM %s(false) GROUP BY userid, dbid, queryid),"
 				   " ranked AS (SELECT s.*, pg_catalog.row_number() OVER (ORDER BY total DESC, queryid) AS rn FROM s)"
 				   " SELECT * FROM (SELECT pg_catalog.pg_get_userbyid(userid)::pg_catalog.text,"
@@ -208,7 +225,7 @@ pgprom_collect_stat_statements(PromWriter *w)
 				   "  pg_catalog.sum(total)::pg_catalog.float8, pg_catalog.sum(rows)::pg_catalog.float8,"
 				   "  pg_catalog.sum(r)::pg_catalog.float8, pg_catalog.sum(wr)::pg_catalog.float8"
 				   " FROM ranked WHERE rn OPERATOR(pg_catalog.>) %d HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0",
-				   func, pgprom_stat_statements_limit,
+				   read_time, write_time, func, pgprom_stat_statements_limit,
 				   pgprom_stat_statements_limit);
 	rc = SPI_execute(sql, true, 0);
 	if (rc != SPI_OK_SELECT)
@@ -261,7 +278,7 @@ pgprom_collect_buffercache_summary(PromWriter *w)
 void
 pgprom_collect_stat_checkpointer(PromWriter *w)
 {
-#if PG_VERSION_NUM >= 170000
+#ifdef PGPROM_HAS_STAT_CHECKPOINTER
 	static SPIPlanPtr plan = NULL;
 	static const PromFamilySpec specs[] = {
 		{"pg_stat_checkpointer_num_timed_total", "Number of scheduled checkpoints due to timeout", PROM_COUNTER, 1, 1, false},

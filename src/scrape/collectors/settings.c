@@ -98,11 +98,11 @@ pgprom_collect_settings(PromWriter *w)
 		switch (g->vartype)
 		{
 			case PGC_BOOL:
-				value = *((struct config_bool *) g)->variable ? 1 : 0;
+				value = *PGPROM_GUC_BOOL(g)->variable ? 1 : 0;
 				break;
 			case PGC_INT:
 				{
-					struct config_int *conf = (struct config_int *) g;
+					struct config_int *conf = PGPROM_GUC_INT(g);
 
 					/* like pg_settings: a show hook (octal modes) wins */
 					value = conf->show_hook ? strtod(conf->show_hook(), NULL) :
@@ -111,7 +111,7 @@ pgprom_collect_settings(PromWriter *w)
 				}
 			case PGC_REAL:
 				{
-					struct config_real *conf = (struct config_real *) g;
+					struct config_real *conf = PGPROM_GUC_REAL(g);
 
 					value = conf->show_hook ? strtod(conf->show_hook(), NULL) :
 						*conf->variable;

@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "compat.h"
 #include "scrape/collectors/collectors.h"
 #include "scrape/query.h"
 
@@ -18,7 +19,7 @@ static const PromColumn cols[] = {
 	{"pg_stat_bgwriter_maxwritten_clean_total", "Number of times the background writer stopped a cleaning scan because it had written too many buffers", PROM_COUNTER, 1, false},
 	{"pg_stat_bgwriter_buffers_alloc_total", "Number of buffers allocated", PROM_COUNTER, 1, false},
 	{"pg_stat_bgwriter_stats_reset_total", "Time at which these statistics were last reset, in seconds since the Unix epoch", PROM_COUNTER, 1, false},
-#if PG_VERSION_NUM < 170000
+#ifndef PGPROM_HAS_STAT_CHECKPOINTER
 	{"pg_stat_bgwriter_checkpoints_timed_total", "Number of scheduled checkpoints that have been performed", PROM_COUNTER, 1, false},
 	{"pg_stat_bgwriter_checkpoints_req_total", "Number of requested checkpoints that have been performed", PROM_COUNTER, 1, false},
 	{"pg_stat_bgwriter_checkpoint_write_time_total", "Total amount of time that has been spent in the portion of checkpoint processing where files are written to disk, in milliseconds", PROM_COUNTER, 1, false},
@@ -40,7 +41,7 @@ pgprom_collect_stat_bgwriter(PromWriter *w)
 					 " maxwritten_clean::pg_catalog.float8,"
 					 " buffers_alloc::pg_catalog.float8,"
 					 " pg_catalog.date_part('epoch', stats_reset)::pg_catalog.float8"
-#if PG_VERSION_NUM < 170000
+#ifndef PGPROM_HAS_STAT_CHECKPOINTER
 					 ", checkpoints_timed::pg_catalog.float8,"
 					 " checkpoints_req::pg_catalog.float8,"
 					 " checkpoint_write_time::pg_catalog.float8,"

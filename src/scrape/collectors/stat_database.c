@@ -94,9 +94,9 @@ fill_row(PgStat_StatDBEntry *e, double numbackends, double *row)
 	row[TEMP_FILES] = PGPROM_DBSTAT(e, temp_files);
 	row[TEMP_BYTES] = PGPROM_DBSTAT(e, temp_bytes);
 	row[DEADLOCKS] = PGPROM_DBSTAT(e, deadlocks);
-	row[BLK_READ_TIME] = PGPROM_DBSTAT(e, block_read_time);	/* microseconds */
-	row[BLK_WRITE_TIME] = PGPROM_DBSTAT(e, block_write_time);
-	row[ACTIVE_TIME] = e->total_active_time;	/* microseconds */
+	row[BLK_READ_TIME] = PGPROM_DBSTAT_BLK_READ_TIME(e);	/* microseconds */
+	row[BLK_WRITE_TIME] = PGPROM_DBSTAT_BLK_WRITE_TIME(e);
+	row[ACTIVE_TIME] = PGPROM_DBSTAT_ACTIVE_TIME(e);	/* microseconds */
 	if (e->stat_reset_timestamp != 0)
 		row[STATS_RESET] = (double) timestamptz_to_time_t(e->stat_reset_timestamp) +
 			(double) (e->stat_reset_timestamp % USECS_PER_SEC) / USECS_PER_SEC;

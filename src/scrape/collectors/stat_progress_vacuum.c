@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "compat.h"
 #include "scrape/collectors/collectors.h"
 #include "scrape/query.h"
 #include "scrape/tables.h"
@@ -34,8 +35,17 @@ pgprom_collect_stat_progress_vacuum(PromWriter *w)
 		{"pg_stat_progress_vacuum_heap_blks_scanned", "Number of heap blocks scanned.", PROM_GAUGE, 5, 1, false},
 		{"pg_stat_progress_vacuum_heap_blks_vacuumed", "Number of heap blocks vacuumed.", PROM_GAUGE, 6, 1, false},
 		{"pg_stat_progress_vacuum_index_vacuums", "Number of completed index vacuum cycles.", PROM_GAUGE, 7, 1, false},
+#ifdef PGPROM_VACUUM_PROGRESS_IN_BYTES
+		/* 17 counts dead item identifiers and the bytes they take */
+		{"pg_stat_progress_vacuum_num_dead_tuples", "Number of dead item identifiers collected since the last index vacuum cycle (num_dead_item_ids from PostgreSQL 17).", PROM_GAUGE, 8, 1, false},
+		{"pg_stat_progress_vacuum_max_dead_tuple_bytes", "Amount of dead tuple data that can be stored before an index vacuum cycle is needed, in bytes (PostgreSQL 17+).", PROM_GAUGE, 12, 1, false},
+		{"pg_stat_progress_vacuum_dead_tuple_bytes", "Amount of dead tuple data collected since the last index vacuum cycle, in bytes (PostgreSQL 17+).", PROM_GAUGE, 13, 1, false},
+		{"pg_stat_progress_vacuum_indexes_total", "Number of indexes that will be vacuumed or cleaned up (PostgreSQL 17+).", PROM_GAUGE, 14, 1, false},
+		{"pg_stat_progress_vacuum_indexes_processed", "Number of indexes already vacuumed or cleaned up in the current phase (PostgreSQL 17+).", PROM_GAUGE, 15, 1, false},
+#else
 		{"pg_stat_progress_vacuum_max_dead_tuples", "Number of dead tuples that can be stored before an index vacuum cycle is needed.", PROM_GAUGE, 8, 1, false},
 		{"pg_stat_progress_vacuum_num_dead_tuples", "Number of dead tuples collected since the last index vacuum cycle.", PROM_GAUGE, 9, 1, false},
+#endif
 	};
 	uint64		n;
 	uint64		r;
@@ -49,8 +59,16 @@ pgprom_collect_stat_progress_vacuum(PromWriter *w)
 					 " s.phase,"
 					 " s.heap_blks_total::pg_catalog.float8, s.heap_blks_scanned::pg_catalog.float8,"
 					 " s.heap_blks_vacuumed::pg_catalog.float8, s.index_vacuum_count::pg_catalog.float8,"
+#ifdef PGPROM_VACUUM_PROGRESS_IN_BYTES
+					 " s.num_dead_item_ids::pg_catalog.float8, NULL::pg_catalog.float8,"
+#else
 					 " s.max_dead_tuples::pg_catalog.float8, s.num_dead_tuples::pg_catalog.float8,"
+#endif
 					 " s.datid::pg_catalog.int8::pg_catalog.float8, s.relid::pg_catalog.int8::pg_catalog.float8"
+#ifdef PGPROM_VACUUM_PROGRESS_IN_BYTES
+					 ", s.max_dead_tuple_bytes::pg_catalog.float8, s.dead_tuple_bytes::pg_catalog.float8,"
+					 " s.indexes_total::pg_catalog.float8, s.indexes_processed::pg_catalog.float8"
+#endif
 					 " FROM pg_catalog.pg_stat_progress_vacuum s"
 					 " JOIN pg_catalog.pg_database d ON s.datid OPERATOR(pg_catalog.=) d.oid"
 					 " LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid"
