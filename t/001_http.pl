@@ -145,6 +145,34 @@ like(http_raw($port, "GET /health HTTP/1.0\r\n\r\n"), qr{^HTTP/1.1 200 .*Connect
 	is_deeply(\@statuses, [ 200, 200, 200, 200 ], 'four pipelined requests answered in order');
 	like($all, qr/pg_up 1/, 'pipelined metrics included');
 }
+{
+	# the client shuts its side right after its requests: every one is answered
+	my $sock = open_client($port);
+	syswrite($sock, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n"
+		  . "GET /health HTTP/1.1\r\nHost: a\r\n\r\n"
+		  . "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+	shutdown($sock, 1);
+	my $all = read_response($sock, 20);
+	close $sock;
+	my @statuses = $all =~ m{HTTP/1.1 (\d+) }g;
+	is_deeply(\@statuses, [ 200, 200, 200 ],
+		'pipelined requests sent before the client shut its side are all answered');
+	my @bodies = $all =~ /^pg_up 1$/mg;
+	is(scalar(@bodies), 2, 'both metrics responses are whole');
+}
+{
+	# a request left incomplete when the client shuts its side is dropped
+	# at once, after the complete one before it is answered
+	my $sock = open_client($port);
+	syswrite($sock, "GET /health HTTP/1.1\r\nHost: a\r\n\r\nGET /hea");
+	shutdown($sock, 1);
+	my $t0 = time;
+	my $all = read_response($sock, 20);
+	close $sock;
+	my @statuses = $all =~ m{HTTP/1.1 (\d+) }g;
+	is_deeply(\@statuses, [200], 'the complete request is answered, the half one is not');
+	cmp_ok(time - $t0, '<', 1.5, 'and the connection closes without waiting for a timeout');
+}
 
 # --- slow clients --------------------------------------------------------
 {

@@ -8,7 +8,10 @@
  * down and unread input is discarded for a moment, so the client receives
  * the response instead of a reset.  A request for the metrics goes
  * READING -> WAITING until its collection is done (collect.c), then
- * WRITING; while it waits, only the client hanging up is watched.
+ * WRITING; while it waits, only the client shutting its side is watched.
+ * A client that shuts its side after sending requests (shutdown(SHUT_WR))
+ * still gets every response: the requests already received are answered
+ * in order, then the connection closes.
  *
  * Every socket is non-blocking and every state has a deadline, so a
  * client that sends slowly, stops reading or goes away costs a slot until
@@ -143,9 +146,12 @@ pgprom_conn_events(const Conn *c)
 	switch (c->state)
 	{
 		case CONN_WAITING:
-			return WL_SOCKET_CLOSED;
+			return c->peer_closed ? 0 : WL_SOCKET_CLOSED;
 		case CONN_WRITING:
 			return WL_SOCKET_WRITEABLE;
+		case CONN_READING:
+			/* after the client shut its side, only what it sent is left */
+			return c->peer_closed ? 0 : WL_SOCKET_READABLE;
 		default:
 			return WL_SOCKET_READABLE;
 	}
@@ -159,9 +165,12 @@ pgprom_conn_event(Conn *c, uint32 events)
 		return;
 	if (c->state == CONN_WAITING)
 	{
-		/* the only event watched while waiting: the client went away */
+		/*
+		 * The client shut its side (or went away: the write will tell).
+		 * Its request is answered all the same; nothing more is watched.
+		 */
 		if (events & WL_SOCKET_CLOSED)
-			pgprom_conn_close(c);
+			c->peer_closed = true;
 		return;
 	}
 	if (c->tls && !c->handshaken && c->state == CONN_READING)
@@ -255,7 +264,15 @@ conn_read(Conn *c)
 		}
 		if (n == 0)
 		{
-			pgprom_conn_close(c);	/* peer closed */
+			/*
+			 * The client shut its side.  Requests it sent before are
+			 * answered; a request it left incomplete never will be.
+			 */
+			c->peer_closed = true;
+			if (c->state == CONN_READING && c->in_len > 0)
+				c->pending = true;	/* pgprom_conn_process_pending() */
+			else
+				pgprom_conn_close(c);
 			return;
 		}
 		if (errno == EINTR)
@@ -330,7 +347,8 @@ pgprom_conn_collection_done(Conn *c)
 	status = pgprom_respond_metrics(&c->metrics, c->collection, &c->out,
 									&c->body, &c->body_len);
 	MemoryContextSwitchTo(old);
-	conn_send(c, status, !c->metrics.keep_alive);
+	/* a client that shut its side sends no more requests after the ones read */
+	conn_send(c, status, !c->metrics.keep_alive || (c->peer_closed && c->in_len == 0));
 }
 
 static void
@@ -428,6 +446,11 @@ conn_write(Conn *c)
 		c->collection = NULL;
 	}
 
+	if (c->peer_closed && c->in_len == 0)
+	{
+		pgprom_conn_close(c);	/* every request the client sent is answered */
+		return;
+	}
 	if (c->close_after)
 	{
 		if (c->tls)
@@ -454,6 +477,9 @@ pgprom_conn_process_pending(Conn *c)
 	{
 		c->pending = false;
 		conn_process_input(c);
+		/* a request the client left incomplete before shutting its side */
+		if (c->peer_closed && c->state == CONN_READING && !c->pending)
+			pgprom_conn_close(c);
 	}
 }
 

@@ -35,6 +35,7 @@ typedef struct Conn
 	TimestampTz deadline;
 	TimestampTz since;			/* accepted, or the last request began */
 	bool		close_after;	/* close once the response is sent */
+	bool		peer_closed;	/* the client shut its side while waiting */
 	bool		pending;		/* pipelined input waits to be parsed */
 	struct sockaddr_storage peer;
 	char		client[64];		/* the peer's address, for logs */

@@ -138,10 +138,10 @@ pgprom_worker_main(Datum main_arg)
 		int			i;
 
 		pgprom_conns_reap();
+		if (!pgprom_conns_changed)
+			update_wait_set();	/* may find that only a new set will do */
 		if (pgprom_conns_changed)
 			rebuild_wait_set();
-		else
-			update_wait_set();
 
 		nevents = WaitEventSetWait(wait_set, next_timeout(), events,
 								   lengthof(events), PG_WAIT_EXTENSION);
@@ -362,6 +362,9 @@ rebuild_wait_set(void)
 		if (c->state == CONN_CLOSED)
 			continue;
 		c->watching = pgprom_conn_events(c);
+		c->pos = -1;
+		if (c->watching == 0)
+			continue;			/* nothing to wait for on its socket */
 		c->pos = AddWaitEventToSet(wait_set, c->watching, c->sock, NULL, c);
 	}
 	pgprom_conns_changed = false;
@@ -378,14 +381,19 @@ update_wait_set(void)
 		Conn	   *c = pgprom_conns[i];
 		uint32		events;
 
-		if (c->state == CONN_CLOSED || c->pos < 0)
+		if (c->state == CONN_CLOSED)
 			continue;
 		events = pgprom_conn_events(c);
-		if (events != c->watching)
+		if (events == c->watching)
+			continue;
+		if (events == 0 || c->pos < 0)
 		{
-			ModifyWaitEvent(wait_set, c->pos, events, NULL);
-			c->watching = events;
+			/* in or out of the set: only a new set can do that */
+			pgprom_conns_changed = true;
+			return;
 		}
+		ModifyWaitEvent(wait_set, c->pos, events, NULL);
+		c->watching = events;
 	}
 }
 
