@@ -104,6 +104,28 @@ $_->quit for @sessions;
 	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.max_clients; SELECT pg_reload_conf();");
 }
 
+# --- a collection larger than pg_prom.max_response_size --------------------------------
+{
+	$node->safe_psql('postgres', q{
+		DO $$ BEGIN FOR i IN 1..400 LOOP EXECUTE format('CREATE TABLE big_%s (x int)', i); END LOOP; END $$;
+		ALTER SYSTEM SET pg_prom.max_response_size = '1MB';
+		SELECT pg_reload_conf();
+	});
+	sleep 0.5;
+	my $r = http_get($port, '/metrics');
+	is($r->{status}, 500, 'a collection over pg_prom.max_response_size gets 500');
+	like($r->{content}, qr/larger than pg_prom.max_response_size \(1 MB\)/, 'with the reason');
+	is(http_get($port, '/health')->{status}, 200, 'and the endpoint goes on');
+	is(worker_pid($node), $worker, 'without restarting');
+	$node->safe_psql('postgres', q{
+		ALTER SYSTEM RESET pg_prom.max_response_size;
+		SELECT pg_reload_conf();
+		DO $$ BEGIN FOR i IN 1..400 LOOP EXECUTE format('DROP TABLE big_%s', i); END LOOP; END $$;
+	});
+	sleep 0.5;
+	is(http_get($port, '/metrics')->{status}, 200, 'served again under the limit');
+}
+
 # --- one byte per second ---------------------------------------------------------------
 {
 	my $drip = open_client($port);
