@@ -55,7 +55,9 @@ PGFILEDESC = "pg_prom - Prometheus metrics from inside PostgreSQL"
 
 SHLIB_LINK = -lssl -lcrypto -lz
 PG_CPPFLAGS = -I$(srcdir)/src
-PG_CFLAGS = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Werror=implicit-function-declaration
+# only _PG_init, the SQL-callable functions and the workers' entry points
+# (all PGDLLEXPORT) are exported
+PG_CFLAGS = -fvisibility=hidden -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Werror=implicit-function-declaration
 
 REGRESS = metrics privileges settings dropin hooks app_metrics custom_queries
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/test/regress.conf

@@ -21,6 +21,36 @@
 #endif
 
 /*
+ * pg_prom builds with -fvisibility=hidden: only what is PGDLLEXPORT is
+ * exported (_PG_init, the magic block, the SQL-callable functions, the
+ * workers' entry points).  Before 16, PGDLLEXPORT was empty except on
+ * Windows; include this before PG_MODULE_MAGIC and PG_FUNCTION_INFO_V1.
+ */
+#if PG_VERSION_NUM < 160000 && defined(HAVE_VISIBILITY_ATTRIBUTE)
+#undef PGDLLEXPORT
+#define PGDLLEXPORT __attribute__((visibility("default")))
+#elif PG_VERSION_NUM < 160000 && defined(__GNUC__)
+#undef PGDLLEXPORT
+#define PGDLLEXPORT __attribute__((visibility("default")))
+#endif
+
+/* Before 16 the SQL-callable function itself was not declared PGDLLEXPORT. */
+#if PG_VERSION_NUM < 160000
+#include "fmgr.h"
+#undef PG_FUNCTION_INFO_V1
+#define PG_FUNCTION_INFO_V1(funcname) \
+extern PGDLLEXPORT Datum funcname(PG_FUNCTION_ARGS); \
+extern PGDLLEXPORT const Pg_finfo_record * CppConcat(pg_finfo_,funcname)(void); \
+const Pg_finfo_record * \
+CppConcat(pg_finfo_,funcname) (void) \
+{ \
+	static const Pg_finfo_record my_finfo = { 1 }; \
+	return &my_finfo; \
+} \
+extern int no_such_variable
+#endif
+
+/*
  * Statistics views that changed shape: 17 moved the checkpoint counters
  * from pg_stat_bgwriter to pg_stat_checkpointer and made the vacuum
  * progress count bytes and dead item identifiers.

@@ -57,6 +57,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "backend/appmetrics.h"
 #include "guc.h"
 #include "names.h"

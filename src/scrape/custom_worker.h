@@ -8,6 +8,8 @@
 #ifndef PG_PROM_CUSTOM_WORKER_H
 #define PG_PROM_CUSTOM_WORKER_H
 
+#include "compat.h"
+
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 

@@ -10,6 +10,8 @@
 #ifndef PG_PROM_TABLES_H
 #define PG_PROM_TABLES_H
 
+#include "compat.h"
+
 #include "scrape/expo.h"
 
 /* Values of one table, in the order of the families in tables.c. */

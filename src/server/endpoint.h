@@ -10,6 +10,8 @@
 
 #include "postmaster/bgworker.h"
 
+#include "compat.h"
+
 /* Register the endpoint worker; called from _PG_init in the postmaster. */
 extern void pgprom_register_worker(void);
 
