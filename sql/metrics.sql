@@ -28,7 +28,6 @@ FROM (VALUES ('pg_up', 'gauge'),
              ('pg_settings_shared_buffers_bytes', 'gauge'),
              ('pg_settings_statement_timeout_seconds', 'gauge'),
              ('pg_stat_bgwriter_buffers_alloc_total', 'counter'),
-             ('pg_stat_bgwriter_checkpoints_timed_total', 'counter'),
              ('pg_stat_archiver_archived_count', 'counter'),
              ('pg_stat_archiver_failed_count', 'counter'),
              ('pg_scrape_collector_success', 'gauge'),
@@ -75,8 +74,21 @@ SELECT right(pg_prom_metrics(), 1) = E'\n' AS ends_with_newline,
        (SELECT count(*) FROM scrape
         WHERE l = '' AND n < (SELECT max(n) FROM scrape)) AS blank_lines;
 
--- every collector succeeded
-SELECT l FROM scrape WHERE l LIKE 'pg_scrape_collector_success%' ORDER BY n;
+-- the checkpoint counters: pg_stat_bgwriter's before PostgreSQL 17,
+-- pg_stat_checkpointer's (collector stat_checkpointer) from 17 on
+SELECT EXISTS (SELECT 1 FROM scrape
+               WHERE l = '# TYPE ' || CASE WHEN current_setting('server_version_num')::int >= 170000
+                                           THEN 'pg_stat_checkpointer_num_timed_total'
+                                           ELSE 'pg_stat_bgwriter_checkpoints_timed_total' END
+                         || ' counter') AS checkpoints_timed_typed,
+       (SELECT count(*) FROM scrape
+        WHERE l = 'pg_scrape_collector_success{collector="stat_checkpointer"} 1')
+       = CASE WHEN current_setting('server_version_num')::int >= 170000 THEN 1 ELSE 0 END
+       AS checkpointer_collector_from_17;
+
+-- every other collector succeeded
+SELECT l FROM scrape WHERE l LIKE 'pg_scrape_collector_success%'
+  AND l NOT LIKE '%"stat_checkpointer"%' ORDER BY n;
 
 -- values that are known here
 SELECT l FROM scrape WHERE l IN ('pg_up 1', 'pg_settings_max_connections 100',

@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "commands/dbcommands.h"
+#include "utils/lsyscache.h"	/* get_database_name() from 19 on */
 
 #include "backend/hooks.h"
 #include "scrape/collectors/collectors.h"
