@@ -40,7 +40,15 @@ need_root() {
 
 # The packages the scripts need, one per line: to build and test pg_prom,
 # the Debian package tooling unless PACKAGE=0, clang unless FUZZ_SECONDS=0.
+# PACKAGES_FOR=package (scripts/package.sh): only what building the Debian
+# package takes.
 pg_prom_packages() {
+	if [ "${PACKAGES_FOR:-test}" = package ]; then
+		printf '%s\n' make gcc libkrb5-dev libssl-dev zlib1g-dev debhelper \
+			postgresql-server-dev-all dpkg-dev build-essential
+		[ "$PG_SOURCE_BUILD" = 1 ] || echo "postgresql-server-dev-$PG_MAJOR"
+		return
+	fi
 	local pkgs=(make gcc libkrb5-dev libssl-dev zlib1g-dev openssl libipc-run-perl curl prometheus
 		python3-prometheus-client python3-yaml prometheus-alertmanager git)
 	if [ "$PG_SOURCE_BUILD" = 0 ]; then

@@ -18,7 +18,7 @@ if [ "$PG_SOURCE_BUILD" = 1 ]; then
 	echo "the Debian package is built against Debian's postgresql-server-dev-NN, not PG_CONFIG=$PG_CONFIG" >&2
 	exit 1
 fi
-PACKAGE=1
+PACKAGES_FOR=package
 install_packages
 
 # one version everywhere: META.json (PGXN), debian/changelog, the control file

@@ -11,7 +11,7 @@
 #                                                #   the release ships it)
 #   PG_CONFIG=/usr/local/pgsql-16/bin/pg_config scripts/test.sh
 #                                                # a PostgreSQL built from source
-# Other majors, each on a fresh Debian root: scripts/matrix.sh (MATRIX.md).
+# Other majors, each on a fresh Debian root: scripts/matrix.sh (README: PostgreSQL versions).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,6 +40,12 @@ if [ "${PACKAGE:-1}" != 0 ]; then
 	fi
 	echo "package: $(basename "$deb") installed with apt"
 fi
+
+# t/016_upgrade.pl creates the extension at 1.0, whose script is not shipped
+# (its SQL is what 1.1 fixed): next to the installed scripts for this run only.
+old_script="$("$PG_CONFIG" --sharedir)/extension/pg_prom--1.0.sql"
+install -m 644 "$here/test/upgrade/pg_prom--1.0.sql" "$old_script"
+trap 'rm -f "$old_script"' EXIT
 
 # PostgreSQL refuses to run as root: test a copy of the tree owned by postgres.
 work=$(mktemp -d /tmp/pg_prom-test.XXXXXX)

@@ -391,6 +391,10 @@ run_isolated(Render *r, const char *name, IsolatedFn fn, void *arg,
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)
 			ReThrowError(edata);
 		message = edata->message ? edata->message : "unknown error";
+		/* the hint says what to do about it: keep it with the message */
+		if (edata->hint)
+			message = MemoryContextStrdup(pgprom_scrape_context(),
+										  psprintf("%s (hint: %s)", message, edata->hint));
 	}
 	PG_END_TRY();
 
