@@ -2,7 +2,7 @@
 # The version matrix: build pg_prom and run its whole suite (pg_regress and
 # every TAP test, as the postgres OS user) against each PostgreSQL major, each
 # on a fresh Debian root; and run the README's two commands on a fresh
-# Debian 12. As root on this (Debian 12) machine; see scripts/MATRIX.md.
+# Debian 12. As root on this (Debian 12) machine; see the README, *PostgreSQL versions*.
 #
 #   scripts/matrix.sh all          17 18 19 16 readme
 #   scripts/matrix.sh 17 19        some of them
@@ -182,6 +182,8 @@ fresh_root() {
     fi
     mount_chroot_fs "$root"
     cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+    # scripts/readme/routes.pl installs and removes packages: only in here
+    touch "$root/.pg_prom-matrix-root"
     echo "$root"
 }
 
@@ -385,8 +387,10 @@ finish_root() {
 run_readme() {
     local t0 rc=0 n=0 cmd logf detail=""
     local cmds=('scripts/run.sh' 'scripts/test.sh')
+    # MATRIX_README_ROUTES_ONLY=1: only the README's blocks (while editing them)
+    ((${MATRIX_README_ROUTES_ONLY:-0})) && cmds=()
     echo "=== readme: the README's commands on a fresh Debian 12 (bookworm) root"
-    take_root readme || return 0
+    if ((${#cmds[@]})); then take_root readme || return 0; fi
     for cmd in "${cmds[@]}"; do
         n=$((n + 1))
         logf="$LOG_DIR/readme-$n.log"
@@ -410,10 +414,38 @@ run_readme() {
             rc=1
         fi
     done
-    local a
-    a=$(analyze_log "$LOG_DIR/readme-2.log" "$LOG_DIR/readme.summary")
+    if ((${#cmds[@]})); then finish_root readme "$rc"; fi
+
+    # Then the README's own blocks, top to bottom, on another fresh root: both
+    # install routes (package, PGXS), the configuration, the SQL, the
+    # uninstall steps and the kit's checks (scripts/readme/routes.pl).
+    if take_root readme; then
+        logf="$LOG_DIR/readme-routes.log"
+        cmd='scripts/readme/routes.pl'
+        printf '$ %s\n' "$cmd" >"$logf"
+        t0=$SECONDS
+        suite_lock
+        stage_done "readme waiting for the suite lock" "$t0" ok
+        start_next_root "$UPCOMING"
+        t0=$SECONDS
+        local crc=0
+        in_root "$logf" /root/project '' "$cmd" || crc=$?
+        suite_unlock
+        if ((crc == 0)); then
+            stage_done "readme \$ $cmd" "$t0" PASS
+        else
+            stage_done "readme \$ $cmd" "$t0" "FAIL (exit $crc)"
+            detail+="'$cmd' failed (exit $crc, log $logf: $(grep -m1 '^=== .* failed' "$logf" || true)); "
+            rc=1
+        fi
+        finish_root readme "$crc"
+    else
+        detail+="no root for the README's blocks; "
+        rc=1
+    fi
+    local a=""
+    [[ ! -e $LOG_DIR/readme-2.log ]] || a=$(analyze_log "$LOG_DIR/readme-2.log" "$LOG_DIR/readme.summary")
     result_of readme "$rc" "${detail}${a}"
-    finish_root readme "$rc"
 }
 
 # ---------------------------------------------------------------- main
