@@ -30,6 +30,9 @@ OBJS = \
 	src/scrape/scrape.o \
 	src/scrape/stream.o \
 	src/scrape/tables.o \
+	src/scrape/tables_worker.o \
+	src/scrape/tables_render.o \
+	src/scrape/relcat.o \
 	src/scrape/collectors/app_metrics.o \
 	src/scrape/collectors/collectors.o \
 	src/scrape/collectors/connections.o \

@@ -66,9 +66,9 @@ _PG_init(void)
 						   pgprom_num_collectors);
 
 	/*
-	 * In order to create our shared memory area and the worker, we have to
-	 * be loaded via shared_preload_libraries.  If not, the SQL function
-	 * still works, so just say that the endpoint is off.
+	 * In order to create our shared memory area and the worker, we have to be
+	 * loaded via shared_preload_libraries.  If not, the SQL function still
+	 * works, so just say that the endpoint is off.
 	 */
 	if (!process_shared_preload_libraries_in_progress)
 	{

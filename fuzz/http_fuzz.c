@@ -39,8 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		HttpRequest req;
 		size_t		consumed = 0;
 		int			status = 0;
-		HttpParseResult r = http_parse_request(buf + offset, size - offset,
-											   &req, &consumed, &status);
+		HttpParseResult r = pgprom_http_parse_request(buf + offset, size - offset,
+													  &req, &consumed, &status);
 
 		if (r == HTTP_PARSE_OK)
 		{
@@ -56,22 +56,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				char		password[256];
 				char		token[256];
 
-				if (http_parse_basic(req.authorization, user, sizeof(user),
-									 password, sizeof(password)))
+				if (pgprom_http_parse_basic(req.authorization, user, sizeof(user),
+											password, sizeof(password)))
 				{
 					CHECK(user[0] != '\0' && strlen(user) < sizeof(user));
 					CHECK(strlen(password) < sizeof(password));
 				}
-				if (http_parse_bearer(req.authorization, token, sizeof(token)))
+				if (pgprom_http_parse_bearer(req.authorization, token, sizeof(token)))
 					CHECK(token[0] != '\0' && strlen(token) < sizeof(token));
 			}
 			CHECK(req.minor_version == 0 || req.minor_version == 1);
 			CHECK(req.method == HTTP_METHOD_GET || req.method == HTTP_METHOD_HEAD ||
 				  req.method == HTTP_METHOD_OTHER);
-			CHECK(http_reason(200)[0] != '\0');
+			CHECK(pgprom_http_reason(200)[0] != '\0');
 			{
 				char		values[8][64];
-				int			n = http_query_values(req.query, "collect[]", values, 8);
+				int			n = pgprom_http_query_values(req.query, "collect[]", values, 8);
 				int			k;
 
 				CHECK(n >= -1 && n <= 8);
@@ -85,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r == HTTP_PARSE_ERROR)
 		{
 			CHECK(status >= 400 && status <= 505);
-			CHECK(strcmp(http_reason(status), "Unknown") != 0);
+			CHECK(strcmp(pgprom_http_reason(status), "Unknown") != 0);
 		}
 		else
 		{

@@ -21,7 +21,7 @@ fi
 PACKAGES_FOR=package
 install_packages
 
-# one version everywhere: META.json (PGXN), debian/changelog, the control file
+# one version everywhere: META.json (PGXN), debian/changelog, the control file, src/guc.h
 meta_version=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$here/META.json")
 deb_version=$(dpkg-parsechangelog -l "$here/debian/changelog" -S Version)
 ext_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$here/pg_prom.control")
@@ -31,6 +31,12 @@ case "$meta_version" in
 esac
 if [ "$meta_version" != "$deb_version" ]; then
 	echo "META.json version $meta_version differs from debian/changelog $deb_version" >&2
+	exit 1
+fi
+# and the one pg_prom_build_info reports
+src_version=$(sed -n 's/^#define PG_PROM_VERSION "\(.*\)"/\1/p' "$here/src/guc.h")
+if [ "$meta_version" != "$src_version" ]; then
+	echo "META.json version $meta_version differs from PG_PROM_VERSION $src_version in src/guc.h" >&2
 	exit 1
 fi
 

@@ -53,6 +53,8 @@ REVOKE USAGE, UPDATE ON SEQUENCE orders_id_seq FROM pg_monitor;
 -- bad definitions are refused with the reason
 SELECT pg_prom_register_query('9shop', 'SELECT 1 AS v', 'x');
 SELECT pg_prom_register_query('shop x', 'SELECT 1 AS v', 'x');
+SELECT pg_prom_register_query('shop:rate', 'SELECT 1 AS v', 'x');
+SELECT pg_prom_register_query('scrape', 'SELECT 1 AS duration_seconds', 'x');
 SELECT pg_prom_register_query('shop_bad', 'SELECT 1 AS v', 'x', metric_type => 'summary');
 SELECT pg_prom_register_query('shop_bad', 'SELECT region FROM public.orders', 'x', label_columns => '{region}');
 SELECT pg_prom_register_query('shop_bad', 'SELECT region AS v FROM public.orders', 'x');

@@ -104,6 +104,55 @@ pgprom_guc_variables(int *n)
 #endif
 
 /*
+ * PgStat_StatTabEntry fields renamed in 16 (n_live_tuples -> live_tuples,
+ * vacuum_timestamp -> last_vacuum_time, autovac_vacuum_count ->
+ * autovacuum_count, ...); 16 also added the time of the last scan.
+ */
+#if PG_VERSION_NUM >= 160000
+#define PGPROM_TAB_LIVE(e) ((e)->live_tuples)
+#define PGPROM_TAB_DEAD(e) ((e)->dead_tuples)
+#define PGPROM_TAB_MOD_SINCE_ANALYZE(e) ((e)->mod_since_analyze)
+#define PGPROM_TAB_LAST_VACUUM(e) ((e)->last_vacuum_time)
+#define PGPROM_TAB_LAST_AUTOVACUUM(e) ((e)->last_autovacuum_time)
+#define PGPROM_TAB_LAST_ANALYZE(e) ((e)->last_analyze_time)
+#define PGPROM_TAB_LAST_AUTOANALYZE(e) ((e)->last_autoanalyze_time)
+#define PGPROM_TAB_AUTOVACUUM_COUNT(e) ((e)->autovacuum_count)
+#define PGPROM_TAB_AUTOANALYZE_COUNT(e) ((e)->autoanalyze_count)
+#define PGPROM_TAB_LASTSCAN(e) ((e)->lastscan)
+#else
+#define PGPROM_TAB_LIVE(e) ((e)->n_live_tuples)
+#define PGPROM_TAB_DEAD(e) ((e)->n_dead_tuples)
+#define PGPROM_TAB_MOD_SINCE_ANALYZE(e) ((e)->changes_since_analyze)
+#define PGPROM_TAB_LAST_VACUUM(e) ((e)->vacuum_timestamp)
+#define PGPROM_TAB_LAST_AUTOVACUUM(e) ((e)->autovac_vacuum_timestamp)
+#define PGPROM_TAB_LAST_ANALYZE(e) ((e)->analyze_timestamp)
+#define PGPROM_TAB_LAST_AUTOANALYZE(e) ((e)->autovac_analyze_timestamp)
+#define PGPROM_TAB_AUTOVACUUM_COUNT(e) ((e)->autovac_vacuum_count)
+#define PGPROM_TAB_AUTOANALYZE_COUNT(e) ((e)->autovac_analyze_count)
+#define PGPROM_TAB_LASTSCAN(e) ((TimestampTz) 0)	/* not kept before 16 */
+#endif
+
+/*
+ * pgstat_fetch_entry() says from 19 whether its result may be freed; before,
+ * it may be when stats_fetch_consistency is none (else it is the snapshot's).
+ */
+#if PG_VERSION_NUM >= 190000
+#define PGPROM_PGSTAT_FETCH(kind, dboid, objid, may_free) \
+	pgstat_fetch_entry((kind), (dboid), (objid), (may_free))
+#else
+#define PGPROM_PGSTAT_FETCH(kind, dboid, objid, may_free) \
+	(*(may_free) = (pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE), \
+	 pgstat_fetch_entry((kind), (dboid), (objid)))
+#endif
+
+/* The object of a shared statistics key: an Oid named objoid up to 17. */
+#if PG_VERSION_NUM >= 180000
+#define PGPROM_PGSTAT_OBJID(key) ((key).objid)
+#else
+#define PGPROM_PGSTAT_OBJID(key) ((key).objoid)
+#endif
+
+/*
  * PgStat_StatDBEntry counters lost their n_ prefix in 16, and the timing
  * ones their long names (n_block_read_time -> blk_read_time,
  * total_active_time -> active_time).

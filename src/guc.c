@@ -55,7 +55,7 @@ uint64		pgprom_collector_mask = ~UINT64CONST(0);
 int			pgprom_other_databases_interval_s = 60;
 char	   *pgprom_server_label = NULL;
 int			pgprom_stat_statements_limit = 100;
-int			pgprom_max_tables = 10000;
+int			pgprom_max_tables = 1000;
 char	   *pgprom_custom_query_role = NULL;
 int			pgprom_custom_query_timeout_ms = 1000;
 int			pgprom_custom_query_max_rows = 1000;
@@ -318,10 +318,10 @@ pgprom_define_settings(const char *const *routes, const char *const *names,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pg_prom.max_tables",
-							"Maximum number of tables per database in the per-table families.",
-							"Tables beyond it, in schema and name order, are left out and counted in pg_prom_collector_objects_left_out.",
+							"Tables per database with series of their own in the per-table and per-index families.",
+							"Beyond it, the most active and the largest tables keep their own series (and any table near a vacuum alert); the others are summed into relname \"[other]\" and counted in pg_prom_collector_objects_left_out.",
 							&pgprom_max_tables,
-							10000, 0, 1000000,
+							1000, 0, 1000000,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
@@ -358,8 +358,8 @@ pgprom_define_settings(const char *const *routes, const char *const *names,
 							NULL, NULL, NULL);
 
 	/*
-	 * Settings of the worker's connection exist only where there is a
-	 * worker: PGC_POSTMASTER variables cannot be created after startup.
+	 * Settings of the worker's connection exist only where there is a worker:
+	 * PGC_POSTMASTER variables cannot be created after startup.
 	 */
 	if (process_shared_preload_libraries_in_progress)
 	{

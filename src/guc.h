@@ -17,7 +17,7 @@
 
 #include <sys/socket.h>
 
-#define PG_PROM_VERSION "1.0.0"
+#define PG_PROM_VERSION "1.1.0"
 
 /* pg_prom.auth_method */
 typedef enum PromAuthMethod
@@ -69,7 +69,8 @@ extern char *pgprom_role;
 extern int	pgprom_scrape_timeout_ms;
 extern int	pgprom_lock_timeout_ms;
 extern int	pgprom_slow_collector_interval_s;
-extern uint64 pgprom_collector_mask;	/* pg_prom.collectors, a bit per collector */
+extern uint64 pgprom_collector_mask;	/* pg_prom.collectors, a bit per
+										 * collector */
 extern int	pgprom_other_databases_interval_s;
 extern char *pgprom_server_label;
 extern int	pgprom_stat_statements_limit;

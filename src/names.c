@@ -12,7 +12,10 @@
  * name also collides when it differs from a reserved one only by a suffix
  * a scraper derives (a histogram's _bucket/_sum/_count, an OpenMetrics
  * counter's _total/_created, an info's _info).  The metrics regression
- * test checks that every family a scrape writes is covered.
+ * test checks that every family a scrape writes is covered.  Also reserved:
+ * the series Prometheus writes itself for every target (up, scrape_*), and
+ * for applications any name with a colon (Prometheus keeps colons for
+ * recording rules, such as the kit's pg_prom:role).
  *
  *-------------------------------------------------------------------------
  */
@@ -24,7 +27,7 @@
 static const char *const reserved_prefixes[] = {
 	"pg_prom_", "pg_scrape_", "pg_stat_", "pg_statio_", "pg_settings_",
 	"pg_database_", "pg_locks_", "pg_replication", "pg_up", "pg_static",
-	"pg_exporter_", "process_",
+	"pg_exporter_", "process_", "scrape_",
 };
 
 /* Families of the collectors outside the prefixes above. */
@@ -57,6 +60,7 @@ static const char *const reserved_families[] = {
 	"pg_wal_segments",
 	"pg_wal_size_bytes",
 	"pg_xlog_location_bytes",
+	"up",
 };
 
 /* Suffixes a scraper derives from a family name. */
@@ -80,6 +84,12 @@ pgprom_valid_metric_name(const char *name)
 			return false;
 	}
 	return true;
+}
+
+bool
+pgprom_valid_user_metric_name(const char *name)
+{
+	return pgprom_valid_metric_name(name) && strchr(name, ':') == NULL;
 }
 
 bool

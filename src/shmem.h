@@ -24,13 +24,14 @@ typedef struct PgPromShared
 {
 	pg_atomic_uint32 worker_pid;	/* the endpoint's; 0 while none runs */
 	pg_atomic_uint32 bound_port;	/* port the endpoint listens on, 0 if none */
-	pg_atomic_uint32 connect_failures;	/* collector starts that did not connect */
+	pg_atomic_uint32 connect_failures;	/* collector starts that did not
+										 * connect */
 
 	/*
-	 * The handoff between the endpoint and the collector worker, under
-	 * mutex: the collector publishes its latch once connected (NULL while
-	 * none is), the endpoint publishes the segment of the collection it
-	 * wants and bumps collect_seq.
+	 * The handoff between the endpoint and the collector worker, under mutex:
+	 * the collector publishes its latch once connected (NULL while none is),
+	 * the endpoint publishes the segment of the collection it wants and bumps
+	 * collect_seq.
 	 */
 	slock_t		mutex;
 	Latch	   *collector_latch;

@@ -87,6 +87,9 @@ my $om_samples = () = $r->{content} =~ /^[a-z]/mg;
 like($out, qr/^\d+ $om_samples$/, "and all of its $om_samples samples");
 my %names = map { $_ => 1 } ($text =~ /^([a-z_:][a-z0-9_:]*)[{ ]/mg);
 my %om_names = map { $_ => 1 } ($r->{content} =~ /^([a-z_:][a-z0-9_:]*)[{ ]/mg);
+# (the other databases' catalog ages appear once their first read is done,
+# which may fall between the two scrapes)
+delete $_->{pg_prom_database_tables_age_seconds} for \%names, \%om_names;
 is_deeply([ sort keys %om_names ], [ sort keys %names ],
 	'sample names are the same in both formats (dashboards keep working)');
 for my $accept ('*/*', 'text/plain', 'application/openmetrics-text;q=0.4, text/plain;q=0.5',

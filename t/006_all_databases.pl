@@ -30,20 +30,8 @@ for my $db (qw(app1 app2))
 	$node->safe_psql($db, "CREATE TABLE ${db}_t (id int PRIMARY KEY, v text); INSERT INTO ${db}_t SELECT g, 'x' FROM generate_series(1, 100) g");
 }
 
-sub wait_for_metric
-{
-	my ($re, $timeout) = @_;
-	my $deadline = time + ($timeout || 30);
-	while (time < $deadline)
-	{
-		my $m = metrics_of($port);
-		return $m if $m =~ $re;
-		sleep 0.3;
-	}
-	return undef;
-}
 
-my $m = wait_for_metric(qr/^pg_stat_user_tables_n_tup_ins\{datname="app2",schemaname="public",relname="app2_t"\} 100$/m);
+my $m = wait_for_metrics($port, qr/^pg_stat_user_tables_n_tup_ins\{datname="app2",schemaname="public",relname="app2_t"\} 100$/m);
 ok($m, 'a table of another database appears with its datname and values');
 like($m, qr/^pg_stat_user_tables_n_tup_ins\{datname="app1",schemaname="public",relname="app1_t"\} 100$/m,
 	'and so does every other database');
@@ -59,7 +47,7 @@ unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succe
 {
 	$node->safe_psql('app1', 'CREATE SCHEMA s; CREATE TABLE s.big AS SELECT g AS id, repeat(\'x\', 100) AS v FROM generate_series(1, 50000) g; DELETE FROM s.big WHERE id % 2 = 0');
 	$node->safe_psql('postgres', 'CREATE TABLE big_own AS SELECT g AS id, repeat(\'x\', 100) AS v FROM generate_series(1, 50000) g; DELETE FROM big_own WHERE id % 2 = 0');
-	ok(wait_for_metric(qr/^pg_stat_user_tables_seq_scan\{datname="app1",schemaname="s",relname="big"\}/m),
+	ok(wait_for_metrics($port, qr/^pg_stat_user_tables_seq_scan\{datname="app1",schemaname="s",relname="big"\}/m),
 		'the table to vacuum is known from the per-database worker');
 	my @vacuums;
 	for my $target (['app1', 's.big'], ['postgres', 'big_own'])
@@ -69,7 +57,7 @@ unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succe
 		$bg->query_until(qr/^$/, "VACUUM $target->[1];\n");
 		push @vacuums, $bg;
 	}
-	my $seen = wait_for_metric(qr/^pg_stat_progress_vacuum_phase\{datname="app1",relname="s.big",phase="scanning heap"\} 1$/m);
+	my $seen = wait_for_metrics($port, qr/^pg_stat_progress_vacuum_phase\{datname="app1",relname="s.big",phase="scanning heap"\} 1$/m);
 	ok($seen, 'a VACUUM in another database shows with its schema-qualified relation name');
 	like($seen // metrics_of($port), qr/^pg_stat_progress_vacuum_heap_blks\{datname="postgres",relname="big_own"\} [1-9]/m,
 		"and one in the worker's own database with its bare name");
@@ -96,10 +84,10 @@ for my $i (1 .. 5)
 is($failures, 0, 'CREATE DATABASE ... TEMPLATE, ALTER DATABASE RENAME and DROP DATABASE all succeed while rounds run');
 
 $node->safe_psql('postgres', 'ALTER DATABASE app2 RENAME TO app2_new');
-ok(wait_for_metric(qr/^pg_stat_user_tables_n_tup_ins\{datname="app2_new",schemaname="public",relname="app2_t"\} 100$/m),
+ok(wait_for_metrics($port, qr/^pg_stat_user_tables_n_tup_ins\{datname="app2_new",schemaname="public",relname="app2_t"\} 100$/m),
 	'a renamed database shows up under its new name');
 $node->safe_psql('postgres', 'DROP DATABASE app2_new');
-$m = wait_for_metric(qr/^pg_stat_user_tables_seq_scan\{datname="app1"/m);
+$m = wait_for_metrics($port, qr/^pg_stat_user_tables_seq_scan\{datname="app1"/m);
 sleep 2;
 $m = metrics_of($port);
 unlike($m, qr/datname="app2(_new)?",schemaname/, 'a dropped database disappears');

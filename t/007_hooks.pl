@@ -167,6 +167,22 @@ is(sample_of($after, $fail) - sample_of($before, $fail), 0, 'the password-less p
 is(sample_of($after, $aborted) - sample_of($before, $aborted), 1, 'it is counted as client_aborted');
 is(sample_of($after, $ok) - sample_of($before, $ok), 1, 'and the good login as success');
 
+# a role's CONNECTION LIMIT is its owner's business, not the server's slots
+{
+	$node->safe_psql('postgres', 'ALTER ROLE app CONNECTION LIMIT 0');
+	local $ENV{PGPASSWORD} = 'secret';
+	my $exhausted = 'pg_error_codes_total{sqlstate="53300",condition="too_many_connections"}';
+	my $class = 'pg_errors_total{severity="FATAL",sqlstate_class="53"}';
+	$before = metrics_of($port);
+	my ($rc, $out, $err) = $node->psql('postgres', 'SELECT 1', connstr => $connstr);
+	like($err, qr/too many connections for role/, 'a role over its CONNECTION LIMIT is refused');
+	$after = metrics_of($port);
+	is(sample_of($after, $exhausted) - sample_of($before, $exhausted), 0,
+		'without firing the server-wide too_many_connections count');
+	is(sample_of($after, $class) - sample_of($before, $class), 1, 'counted in its class only');
+	$node->safe_psql('postgres', 'ALTER ROLE app CONNECTION LIMIT -1');
+}
+
 # --- connection-slot pressure ----------------------------------------------------
 {
 	my $idle = $node->background_psql('postgres');
@@ -216,4 +232,39 @@ ok(sample_of(metrics_of($port), 'pg_prom_scrapes_total') < 20, 'counters started
 
 $node->stop;
 check_log_clean($node, $pid);
+
+# --- a dropped database's slot goes to a new database ------------------------
+{
+	my ($n2, $p2) = new_prom_node('slots', conf => "pg_prom.max_databases = 2\n");
+	$n2->start;
+	ok(wait_for_endpoint($p2), 'endpoint with two database slots answers');
+	$n2->safe_psql('postgres', 'CREATE DATABASE a');
+	$n2->safe_psql('postgres', 'CREATE DATABASE b');
+	$n2->safe_psql('a', 'SELECT 1');    # postgres and a take the two slots
+	$n2->safe_psql('b', 'SELECT 1');
+	my $m = metrics_of($p2);
+	like($m, qr/^pg_transaction_duration_seconds_count\{datname="a"\} /m, 'a has its slot');
+	unlike($m, qr/^pg_(?:statement|transaction)_duration_seconds_count\{datname="b"/m,
+		'b, the third database, has none');
+	like($m, qr/^pg_transaction_duration_seconds_count\{datname="\[other\]"\} /m,
+		'it is counted under [other]');
+	$n2->safe_psql('postgres', 'DROP DATABASE a');
+	$m = metrics_of($p2);    # the scrape finds a gone and frees its slot
+	unlike($m, qr/datname="a"/, 'the dropped database has no series');
+	$n2->safe_psql('b', 'SELECT 1');    # a new session of b takes the slot
+	like(metrics_of($p2), qr/^pg_statement_duration_seconds_count\{datname="b",command="select"\} 1$/m,
+		'b now has the freed slot, its counters starting from zero');
+	# a database named like the fold takes a real slot: it does not pose as the fold
+	my $fold = sample_of(metrics_of($p2), 'pg_transaction_duration_seconds_count{datname="[other]"}');
+	$n2->safe_psql('postgres', 'DROP DATABASE b');
+	metrics_of($p2);    # frees b's slot
+	$n2->safe_psql('postgres', 'CREATE DATABASE "[other]"');
+	$n2->safe_psql('[other]', 'SELECT 1; SELECT 2; SELECT 3');
+	$m = metrics_of($p2);
+	my @folds = $m =~ /^pg_transaction_duration_seconds_count\{datname="\[other\]"\} (\S+)$/mg;
+	is_deeply(\@folds, [$fold], 'a database named "[other]" leaves the fold alone');
+	like($m, qr/^pg_prom_duplicate_series_dropped_total 0$/m, 'and nothing was dropped as a duplicate');
+	$n2->stop;
+	check_log_clean($n2);
+}
 done_testing();

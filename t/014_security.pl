@@ -379,12 +379,19 @@ nothing_escalated('overloads in public');
 
 # --- 11. her temp tables do not push real tables out of the per-table families -----------------
 {
-	$node->safe_psql('postgres', "CREATE TABLE public.important (x int); ALTER SYSTEM SET pg_prom.max_tables = 3; SELECT pg_reload_conf();");
+	# the cap is exactly the number of real tables of the busiest database
+	$node->safe_psql('postgres', 'CREATE TABLE public.important (x int)');
+	my $cap = $node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_user_tables WHERE schemaname !~ '^pg_temp'});
+	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.max_tables = $cap; SELECT pg_reload_conf();");
 	my $bg = $node->background_psql('postgres', on_error_stop => 0, extra_params => [ '-U', 'mallory' ]);
-	$bg->query(join('', map { "CREATE TEMP TABLE aaa_$_ (x int);" } 1 .. 20));
-	sleep 1;
-	like(metrics_of($port), qr/^pg_stat_user_tables_seq_scan\{datname="postgres",schemaname="public",relname="important"\}/m,
-		'with the cap at 3 and 20 temp tables of hers, the real table is still shown');
+	$bg->query(join('', map { "CREATE TEMP TABLE aaa_$_ (x int); INSERT INTO aaa_$_ SELECT generate_series(1, 1000);" } 1 .. 20));
+	$bg->query('SELECT count(*) FROM aaa_1');
+	# (names of pg_prom.database are read again at most every 2 s)
+	my $m = wait_for_metrics($port, qr/^pg_stat_user_tables_seq_scan\{datname="postgres",schemaname="public",relname="important"\}/m, 10);
+	ok($m, "with the cap at $cap and 20 busy temp tables of hers, the real table is still shown");
+	like($m // '', qr/^pg_prom_collector_objects_left_out\{collector="stat_user_tables"\} 0$/m,
+		'her temp tables take no place and are not counted as left out');
+	unlike($m // '', qr/relname="aaa_/, 'nor shown');
 	$bg->quit;
 	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.max_tables; SELECT pg_reload_conf();");
 }
@@ -429,6 +436,23 @@ ok($node->log_contains(qr/\Qpg_prom_metrics() cannot be called by pg_prom's own 
 is($node->safe_psql('postgres',
 	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_prom custom queries'"),
 	'0', 'no custom-query worker is left running');
+
+# --- 14. pg_prom_metrics() cut short at every point by statement_timeout ------------------------
+# (a catalog read interrupted half-way once stayed behind in the session,
+# freed with the scrape's memory, and the next call read it)
+{
+	my $script = join('', map {
+		my $ms = 2 + ($_ * 7) % 44;
+		"SET statement_timeout = '${ms}ms'; SELECT pg_catalog.length(public.pg_prom_metrics()) > 0;\n" } 1 .. 300);
+	my ($rc2, $out2, $err2) = $node->psql('postgres', $script, on_error_stop => 0,
+		extra_params => [ '-U', 'mallory' ]);
+	my $cancels = () = $err2 =~ /canceling statement due to statement timeout/g;
+	my $answers = () = $out2 =~ /^t$/mg;
+	note("300 calls: $answers answered, $cancels cancelled");
+	cmp_ok($cancels, '>', 0, 'some calls were cancelled part-way');
+	is($node->safe_psql('postgres', 'SELECT 1'), '1', 'and the server stayed up');
+	ok(!$node->log_contains(qr/terminated by signal/), 'no backend crashed');
+}
 
 nothing_escalated('the end');
 $node->stop;

@@ -16,8 +16,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(new_prom_node wait_for_endpoint http_get http_raw
-  open_client read_response metrics_of check_log_clean worker_pid sample_of
-  cause_deadlock);
+  open_client read_response metrics_of wait_for_metrics check_log_clean
+  worker_pid sample_of cause_deadlock);
 
 # A node with pg_prom in shared_preload_libraries and the endpoint on a
 # free loopback port.  Extra configuration lines may follow.
@@ -105,6 +105,21 @@ sub metrics_of
 	my $r = http_get($port, '/metrics');
 	die "GET /metrics: $r->{status}" unless $r->{status} == 200;
 	return $r->{content};
+}
+
+# The first scrape that matches $re within $timeout seconds (default 30),
+# or undef.
+sub wait_for_metrics
+{
+	my ($port, $re, $timeout) = @_;
+	my $deadline = time + ($timeout || 30);
+	while (time < $deadline)
+	{
+		my $m = metrics_of($port);
+		return $m if $m =~ $re;
+		sleep 0.2;
+	}
+	return undef;
 }
 
 sub worker_pid

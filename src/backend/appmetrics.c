@@ -86,8 +86,10 @@ typedef struct AppSeries
 	AppSeriesKey key;
 	AppType		type;
 	Oid			owner;			/* its family's */
-	pg_atomic_uint64 value;		/* double bits: the value, or a histogram's sum */
-	pg_atomic_uint64 buckets[APP_MAX_BOUNDS + 1];	/* per bucket, the last +Inf */
+	pg_atomic_uint64 value;		/* double bits: the value, or a histogram's
+								 * sum */
+	pg_atomic_uint64 buckets[APP_MAX_BOUNDS + 1];	/* per bucket, the last
+													 * +Inf */
 } AppSeries;
 
 typedef struct AppFamily
@@ -207,11 +209,11 @@ pgprom_app_metrics_shmem_init(void)
 static void
 check_metric_name(const char *name)
 {
-	if (strlen(name) >= APP_NAME_MAX || !pgprom_valid_metric_name(name))
+	if (strlen(name) >= APP_NAME_MAX || !pgprom_valid_user_metric_name(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("invalid metric name \"%s\"", name),
-				 errdetail("A metric name is 1 to %d characters from [a-zA-Z0-9_:], not starting with a digit.",
+				 errdetail("A metric name is 1 to %d characters from [a-zA-Z0-9_], not starting with a digit (colons are for Prometheus's recording rules).",
 						   APP_NAME_MAX - 1),
 				 errhint("Prefix it with your application's name and end counters in _total, for example \"shop_orders_total\".")));
 }

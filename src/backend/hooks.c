@@ -222,6 +222,40 @@ pgprom_auth_method_name(int method)
 }
 
 /*
+ * Free the slot of database dboid, which no longer exists, so that a new
+ * database gets a slot of its own rather than "[other]" (called by the
+ * renderer when it cannot name a slot's database).  No backend of a dropped
+ * database is left to count into it (DROP DATABASE waits for them to
+ * exit), so the counters are zeroed, then the slot is released.
+ */
+void
+pgprom_release_database_slot(int slot, Oid dboid)
+{
+	PromHookCounters *c = pgprom_hook_counters;
+	PromDatabaseCounters *d;
+	uint32		expected = dboid;
+	int			i;
+
+	if (c == NULL || slot < 0 || slot >= c->ndatabases - 1 || !OidIsValid(dboid))
+		return;
+	d = &c->databases[slot];
+	if (pg_atomic_read_u32(&d->dboid) != dboid)
+		return;
+	for (i = 0; i <= PROM_NUM_COMMANDS; i++)
+	{
+		PromHistogram *h = i < PROM_NUM_COMMANDS ? &d->statements[i] : &d->transactions;
+		int			b;
+
+		for (b = 0; b <= PGPROM_LATENCY_BUCKETS; b++)
+			pg_atomic_write_u64(&h->buckets[b], 0);
+		pg_atomic_write_u64(&h->sum_us, 0);
+		pg_atomic_write_u64(&h->count, 0);
+	}
+	pg_write_barrier();
+	(void) pg_atomic_compare_exchange_u32(&d->dboid, &expected, InvalidOid);
+}
+
+/*
  * This backend's database slot: found or claimed once (a compare-and-swap
  * on a free slot), then remembered.  -1 when nothing may be counted.
  */
@@ -251,7 +285,7 @@ database_slot(void)
 				return my_slot = i;
 		}
 	}
-	return my_slot = c->ndatabases - 1;	/* others */
+	return my_slot = c->ndatabases - 1; /* others */
 }
 
 /* Whether this process's statements and transactions are counted. */
@@ -475,8 +509,8 @@ pgprom_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	/*
 	 * EXECUTE runs its statement through the executor at this same level,
-	 * where it is counted with its real command type; PREPARE and
-	 * DEALLOCATE are bookkeeping.  Like pg_stat_statements, leave them.
+	 * where it is counted with its real command type; PREPARE and DEALLOCATE
+	 * are bookkeeping.  Like pg_stat_statements, leave them.
 	 */
 	timed = nesting_level == 0 && counting() &&
 		!IsA(parsetree, ExecuteStmt) && !IsA(parsetree, PrepareStmt) &&
@@ -559,6 +593,20 @@ pgprom_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 /*---- Errors ----*/
 
 /*
+ * Whether edata refuses a connection for a database's or a role's own
+ * CONNECTION LIMIT: the same SQLSTATE as the server out of slots (53300),
+ * but set by whoever owns the database or role, so not the condition that
+ * alerts read.  message_id is the untranslated format string.
+ */
+static bool
+own_connection_limit(const ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_TOO_MANY_CONNECTIONS &&
+		edata->message_id != NULL &&
+		strncmp(edata->message_id, "too many connections for ", 25) == 0;
+}
+
+/*
  * Runs with ErrorContext current, possibly in a critical section or while
  * out of memory, in any process including the postmaster: atomics only.
  */
@@ -569,8 +617,8 @@ pgprom_emit_log(ErrorData *edata)
 	int			severity;
 
 	/*
-	 * The logging collector detached from shared memory when it started:
-	 * the pointer it inherited from the postmaster leads nowhere there.
+	 * The logging collector detached from shared memory when it started: the
+	 * pointer it inherited from the postmaster leads nowhere there.
 	 */
 	if (edata->elevel >= WARNING && c != NULL && IsUnderPostmaster &&
 		MyBackendType != B_LOGGER && pgprom_track_errors)
@@ -599,9 +647,9 @@ pgprom_emit_log(ErrorData *edata)
 
 			/*
 			 * What a user's function raises with a SQLSTATE of its choice
-			 * (PL/pgSQL RAISE, PL/Python plpy.error) is an application
-			 * error: counted as class P0, never as the server conditions
-			 * alerts read (disk_full, out_of_memory, ...).
+			 * (PL/pgSQL RAISE, PL/Python plpy.error) is an application error:
+			 * counted as class P0, never as the server conditions alerts read
+			 * (disk_full, out_of_memory, ...).
 			 */
 			if (edata->funcname &&
 				(strcmp(edata->funcname, "exec_stmt_raise") == 0 ||
@@ -613,7 +661,7 @@ pgprom_emit_log(ErrorData *edata)
 			{
 				/* the class is the first two 6-bit characters of the code */
 				pg_atomic_fetch_add_u64(&c->errors[severity][edata->sqlerrcode & 0xFFF], 1);
-				if (severity > 0)
+				if (severity > 0 && !own_connection_limit(edata))
 					for (i = 0; i < PGPROM_ERROR_CODES; i++)
 						if (pgprom_error_codes[i].sqlstate == edata->sqlerrcode)
 							pg_atomic_fetch_add_u64(&c->error_codes[i], 1);

@@ -82,6 +82,7 @@ extern Size pgprom_hook_counters_size(void);
 extern void pgprom_hook_counters_init(PromHookCounters *c);
 extern void pgprom_install_hooks(void);
 extern const char *pgprom_auth_method_name(int method);
+extern void pgprom_release_database_slot(int slot, Oid dboid);
 
 /* Set in pg_prom's own processes: their statements are not counted. */
 extern bool pgprom_in_own_process;

@@ -75,6 +75,9 @@ pgprom_collector_main(Datum main_arg)
 										 0);
 	pg_atomic_write_u32(&pgprom_shared->connect_failures, 0);
 	pgprom_worker_session("pg_prom collector", 0);
+	/* the shared statistics read fresh, never kept in a snapshot */
+	SetConfigOption("stats_fetch_consistency", "none", PGC_USERSET, PGC_S_SESSION);
+	pgprom_tables_collector_init();
 
 	/* ready: the endpoint may hand us collections */
 	before_shmem_exit(collector_exit, (Datum) 0);

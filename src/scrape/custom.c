@@ -93,11 +93,11 @@ check_definition(const char *name, const char *metric_type,
 	int			i;
 	int			j;
 
-	if (strlen(name) > CUSTOM_NAME_MAX || !pgprom_valid_metric_name(name))
+	if (strlen(name) > CUSTOM_NAME_MAX || !pgprom_valid_user_metric_name(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("invalid metric name \"%s\"", name),
-				 errdetail("A metric name is 1 to %d characters from [a-zA-Z0-9_:], not starting with a digit.",
+				 errdetail("A metric name is 1 to %d characters from [a-zA-Z0-9_], not starting with a digit (colons are for Prometheus's recording rules).",
 						   CUSTOM_NAME_MAX)));
 	if (strcmp(metric_type, "gauge") != 0 && strcmp(metric_type, "counter") != 0)
 		ereport(ERROR,
@@ -129,7 +129,7 @@ check_definition(const char *name, const char *metric_type,
 		char	   *family = psprintf("%s_%s", name, values[i]);
 		const char *why;
 
-		if (!pgprom_valid_label_name(values[i]) || !pgprom_valid_metric_name(family))
+		if (!pgprom_valid_label_name(values[i]) || !pgprom_valid_user_metric_name(family))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
 					 errmsg("invalid value column \"%s\"", values[i]),
@@ -452,7 +452,7 @@ pgprom_custom_query_write(PromWriter *w, const CustomQuery *q, Oid roleid,
 		char	   *help = q->nvalues > 1 ?
 			psprintf("%s (%s)", q->help, q->values[i]) : q->help;
 
-		if (!expo_family(w, family, help, q->counter ? PROM_COUNTER : PROM_GAUGE))
+		if (!pgprom_expo_family(w, family, help, q->counter ? PROM_COUNTER : PROM_GAUGE))
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("metric \"%s\" of custom query \"%s\" is already in the scrape", family, q->name),
@@ -477,9 +477,9 @@ pgprom_custom_query_write(PromWriter *w, const CustomQuery *q, Oid roleid,
 									q->labels[l], q->name, CUSTOM_LABEL_MAX)));
 				label_values[l] = v ? v : "";
 			}
-			expo_sample(w, NULL, q->nlabels, (const char *const *) q->labels,
-						label_values, value_of(d, value_types[i]));
-			if (expo_output(w)->len > CUSTOM_OUTPUT_MAX)
+			pgprom_expo_sample(w, NULL, q->nlabels, (const char *const *) q->labels,
+							   label_values, value_of(d, value_types[i]));
+			if (pgprom_expo_output(w)->len > CUSTOM_OUTPUT_MAX)
 				ereport(ERROR,
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						 errmsg("custom query \"%s\" writes more than %d MB of metrics",

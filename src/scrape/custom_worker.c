@@ -172,6 +172,7 @@ run_one(ScrapeSink *sink, CustomJob *job, CustomQuery *q)
 	ScrapeResult result;
 	StringInfoData out;
 	PromWriter *w;
+	PromMark	start = {0, 0}; /* the families since the writer began */
 	char	   *message = NULL;
 	instr_time	t0,
 				t1;
@@ -183,7 +184,7 @@ run_one(ScrapeSink *sink, CustomJob *job, CustomQuery *q)
 
 	MemoryContextSwitchTo(cxt);
 	initStringInfo(&out);
-	w = expo_create(&out);
+	w = pgprom_expo_create(&out);
 	pgprom_scrape_set_unit(&result);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	BeginInternalSubTransaction(NULL);
@@ -223,7 +224,7 @@ run_one(ScrapeSink *sink, CustomJob *job, CustomQuery *q)
 	result.seconds = INSTR_TIME_GET_DOUBLE(t1);
 	if (result.success)
 		sink->unit_text(sink, out.data, out.len,
-						expo_families_since(w, (PromMark) {0, 0}));
+						pgprom_expo_families_since(w, start));
 	sink->unit_result(sink, &result, message);
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(cxt);
@@ -491,6 +492,7 @@ run_queries(List *queries, List *outcomes, Oid query_role, TimestampTz deadline)
 							{
 								o->text = pnstrdup(text.data, text.len);
 								o->len = text.len;
+
 								o->families = families;
 							}
 							else

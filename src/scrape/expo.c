@@ -16,7 +16,7 @@
  *	  duplicate; a collision of two 64-bit hashes would drop a series and
  *	  is far too unlikely to matter.
  *
- * All memory comes from the context current at expo_create(), which the
+ * All memory comes from the context current at pgprom_expo_create(), which the
  * renderer resets after each scrape.
  *
  *-------------------------------------------------------------------------
@@ -77,7 +77,7 @@ static bool series_insert(PromWriter *w, uint64 hash);
 static void append_escaped(StringInfo out, const char *s, bool label_value);
 
 PromWriter *
-expo_create(StringInfo out)
+pgprom_expo_create(StringInfo out)
 {
 	PromWriter *w = palloc0(sizeof(PromWriter));
 	HASHCTL		ctl;
@@ -151,13 +151,13 @@ release_family(PromWriter *w, const char *name, PromType type)
 }
 
 void
-expo_release(PromWriter *w, const char *name, PromType type)
+pgprom_expo_release(PromWriter *w, const char *name, PromType type)
 {
 	release_family(w, name, type);
 }
 
 PromFamilyRef *
-expo_family_ref(PromType type, const char *name)
+pgprom_expo_family_ref(PromType type, const char *name)
 {
 	PromFamilyRef *ref = palloc(offsetof(PromFamilyRef, name) + strlen(name) + 1);
 
@@ -171,7 +171,7 @@ record_family(PromWriter *w, const char *name, PromType type)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 
-	w->order = lappend(w->order, expo_family_ref(type, name));
+	w->order = lappend(w->order, pgprom_expo_family_ref(type, name));
 	MemoryContextSwitchTo(old);
 }
 
@@ -181,7 +181,7 @@ record_family(PromWriter *w, const char *name, PromType type)
  * own) are reserved before any collector runs.
  */
 bool
-expo_reserve(PromWriter *w, const char *name, PromType type)
+pgprom_expo_reserve(PromWriter *w, const char *name, PromType type)
 {
 	return pgprom_valid_metric_name(name) && reserve_family(w, name, type);
 }
@@ -192,7 +192,7 @@ expo_reserve(PromWriter *w, const char *name, PromType type)
  * are then silently skipped (the refusal is counted as a duplicate).
  */
 bool
-expo_family(PromWriter *w, const char *name, const char *help, PromType type)
+pgprom_expo_family(PromWriter *w, const char *name, const char *help, PromType type)
 {
 	w->open = false;
 	if (!pgprom_valid_metric_name(name) || !reserve_family(w, name, type))
@@ -311,7 +311,7 @@ append_escaped(StringInfo out, const char *s, bool label_value)
 }
 
 void
-expo_append_double(StringInfo out, double value)
+pgprom_expo_append_double(StringInfo out, double value)
 {
 	if (isnan(value))
 		appendStringInfoString(out, "NaN");
@@ -338,9 +338,9 @@ expo_append_double(StringInfo out, double value)
  * series suffix ("_bucket", "_sum", "_count").
  */
 void
-expo_sample(PromWriter *w, const char *suffix, int nlabels,
-			const char *const *names, const char *const *values,
-			double value)
+pgprom_expo_sample(PromWriter *w, const char *suffix, int nlabels,
+				   const char *const *names, const char *const *values,
+				   double value)
 {
 	StringInfo	line = &w->line;
 	int			i;
@@ -388,47 +388,117 @@ expo_sample(PromWriter *w, const char *suffix, int nlabels,
 
 	appendBinaryStringInfo(w->out, line->data, line->len);
 	appendStringInfoChar(w->out, ' ');
-	expo_append_double(w->out, value);
+	pgprom_expo_append_double(w->out, value);
 	appendStringInfoChar(w->out, '\n');
 }
 
-void
-expo_value(PromWriter *w, double value)
+/*
+ * The label text of a fixed label set, escaped, with the writer's server
+ * label: what goes between the braces of pgprom_expo_sample_raw().  Made in
+ * CurrentMemoryContext; NULL when a label name is invalid.
+ */
+char *
+pgprom_expo_label_text(PromWriter *w, int nlabels, const char *const *names,
+					   const char *const *values)
 {
-	expo_sample(w, NULL, 0, NULL, NULL, value);
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < nlabels; i++)
+	{
+		if (!pgprom_valid_label_name(names[i]))
+		{
+			pfree(buf.data);
+			return NULL;
+		}
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, names[i]);
+		appendStringInfoString(&buf, "=\"");
+		append_escaped(&buf, values[i] ? values[i] : "", true);
+		appendStringInfoChar(&buf, '"');
+	}
+	if (w->server)
+	{
+		appendStringInfoString(&buf, nlabels > 0 ? ",server=\"" : "server=\"");
+		append_escaped(&buf, w->server, true);
+		appendStringInfoChar(&buf, '"');
+	}
+	return buf.data;
+}
+
+/* The server label a writer adds to every series ("" when none). */
+const char *
+pgprom_expo_server_label(PromWriter *w)
+{
+	return w->server ? w->server : "";
+}
+
+/*
+ * A sample of the open family with label text from pgprom_expo_label_text().
+ * For families whose label sets are distinct by construction (one per
+ * table of one database, say): no duplicate check, no escaping, which is
+ * what makes hundreds of thousands of per-table series cheap.  The caller
+ * must not write the same label text twice in a family.
+ */
+void
+pgprom_expo_sample_raw(PromWriter *w, const char *labels, int labels_len,
+					   double value)
+{
+	StringInfo	out = w->out;
+
+	if (!w->open)
+		return;
+	appendStringInfoString(out, w->family);
+	if (labels_len > 0)
+	{
+		appendStringInfoChar(out, '{');
+		appendBinaryStringInfo(out, labels, labels_len);
+		appendStringInfoChar(out, '}');
+	}
+	appendStringInfoChar(out, ' ');
+	pgprom_expo_append_double(out, value);
+	appendStringInfoChar(out, '\n');
 }
 
 void
-expo_value1(PromWriter *w, const char *n1, const char *v1, double value)
+pgprom_expo_value(PromWriter *w, double value)
+{
+	pgprom_expo_sample(w, NULL, 0, NULL, NULL, value);
+}
+
+void
+pgprom_expo_value1(PromWriter *w, const char *n1, const char *v1, double value)
 {
 	const char *names[1] = {n1};
 	const char *values[1] = {v1};
 
-	expo_sample(w, NULL, 1, names, values, value);
+	pgprom_expo_sample(w, NULL, 1, names, values, value);
 }
 
 void
-expo_value2(PromWriter *w, const char *n1, const char *v1,
-			const char *n2, const char *v2, double value)
+pgprom_expo_value2(PromWriter *w, const char *n1, const char *v1,
+				   const char *n2, const char *v2, double value)
 {
 	const char *names[2] = {n1, n2};
 	const char *values[2] = {v1, v2};
 
-	expo_sample(w, NULL, 2, names, values, value);
+	pgprom_expo_sample(w, NULL, 2, names, values, value);
 }
 
 void
-expo_columns(PromWriter *w, const PromColumn *cols, int ncols, int nrows,
-			 int nlabels, const char *const *labelnames,
-			 const char *const *labelvalues, const double *values,
-			 const bool *nulls)
+pgprom_expo_columns(PromWriter *w, const PromColumn *cols, int ncols, int nrows,
+					int nlabels, const char *const *labelnames,
+					const char *const *labelvalues, const double *values,
+					const bool *nulls)
 {
 	int			c;
 	int			r;
 
 	for (c = 0; c < ncols; c++)
 	{
-		if (!expo_family(w, cols[c].name, cols[c].help, cols[c].type))
+		if (!pgprom_expo_family(w, cols[c].name, cols[c].help, cols[c].type))
 			continue;
 		for (r = 0; r < nrows; r++)
 		{
@@ -436,17 +506,17 @@ expo_columns(PromWriter *w, const PromColumn *cols, int ncols, int nrows,
 
 			if (cols[c].skip_null && nulls && nulls[cell])
 				continue;
-			expo_sample(w, NULL, nlabels, labelnames,
-						labelvalues ? labelvalues + r * nlabels : NULL,
-						(nulls && nulls[cell]) ? 0 : values[cell] / cols[c].divisor);
+			pgprom_expo_sample(w, NULL, nlabels, labelnames,
+							   labelvalues ? labelvalues + r * nlabels : NULL,
+							   (nulls && nulls[cell]) ? 0 : values[cell] / cols[c].divisor);
 		}
 	}
 }
 
 void
-expo_histogram(PromWriter *w, int nlabels, const char *const *names,
-			   const char *const *values, const double *bounds, int nbounds,
-			   const uint64 *bucket_counts, double sum)
+pgprom_expo_histogram(PromWriter *w, int nlabels, const char *const *names,
+					  const char *const *values, const double *bounds, int nbounds,
+					  const uint64 *bucket_counts, double sum)
 {
 	const char *lnames[PROM_MAX_LABELS + 1];
 	const char *lvalues[PROM_MAX_LABELS + 1];
@@ -467,29 +537,30 @@ expo_histogram(PromWriter *w, int nlabels, const char *const *names,
 	{
 		cumulative += bucket_counts[i];
 		if (i < nbounds)
-			double_to_shortest_decimal_buf(bounds[i], le);	/* as clients write bounds */
+			double_to_shortest_decimal_buf(bounds[i], le);	/* as clients write
+															 * bounds */
 		else
 			strlcpy(le, "+Inf", sizeof(le));
-		expo_sample(w, "_bucket", nlabels + 1, lnames, lvalues, (double) cumulative);
+		pgprom_expo_sample(w, "_bucket", nlabels + 1, lnames, lvalues, (double) cumulative);
 	}
-	expo_sample(w, "_sum", nlabels, names, values, sum);
-	expo_sample(w, "_count", nlabels, names, values, (double) cumulative);
+	pgprom_expo_sample(w, "_sum", nlabels, names, values, sum);
+	pgprom_expo_sample(w, "_count", nlabels, names, values, (double) cumulative);
 }
 
 StringInfo
-expo_output(PromWriter *w)
+pgprom_expo_output(PromWriter *w)
 {
 	return w->out;
 }
 
 uint64
-expo_duplicates(PromWriter *w)
+pgprom_expo_duplicates(PromWriter *w)
 {
 	return w->duplicates;
 }
 
 PromMark
-expo_mark(PromWriter *w)
+pgprom_expo_mark(PromWriter *w)
 {
 	PromMark	m;
 
@@ -503,7 +574,7 @@ expo_mark(PromWriter *w)
  * failed collector leaves no trace but its pg_scrape_collector_success 0.
  */
 void
-expo_rollback(PromWriter *w, PromMark mark)
+pgprom_expo_rollback(PromWriter *w, PromMark mark)
 {
 	while (list_length(w->order) > mark.nfamilies)
 	{
@@ -519,7 +590,7 @@ expo_rollback(PromWriter *w, PromMark mark)
 
 /* Copies, in CurrentMemoryContext, of the families begun since the mark. */
 List *
-expo_families_since(PromWriter *w, PromMark mark)
+pgprom_expo_families_since(PromWriter *w, PromMark mark)
 {
 	List	   *result = NIL;
 	int			i;
@@ -541,9 +612,9 @@ expo_families_since(PromWriter *w, PromMark mark)
  * its families.  Refused whole if any of its names is taken.
  */
 bool
-expo_replay(PromWriter *w, const char *text, int len, List *families)
+pgprom_expo_replay(PromWriter *w, const char *text, int len, List *families)
 {
-	PromMark	mark = expo_mark(w);
+	PromMark	mark = pgprom_expo_mark(w);
 	ListCell   *lc;
 
 	foreach(lc, families)
@@ -552,7 +623,7 @@ expo_replay(PromWriter *w, const char *text, int len, List *families)
 
 		if (!reserve_family(w, ref->name, ref->type))
 		{
-			expo_rollback(w, mark);
+			pgprom_expo_rollback(w, mark);
 			w->duplicates++;
 			return false;
 		}

@@ -34,21 +34,29 @@ typedef struct PromMark
 	int			nfamilies;
 } PromMark;
 
-extern PromWriter *expo_create(StringInfo out);
-extern bool expo_family(PromWriter *w, const char *name, const char *help,
-						PromType type);
-extern void expo_sample(PromWriter *w, const char *suffix, int nlabels,
-						const char *const *names, const char *const *values,
-						double value);
-extern uint64 expo_duplicates(PromWriter *w);
-extern StringInfo expo_output(PromWriter *w);
+extern PromWriter *pgprom_expo_create(StringInfo out);
+extern bool pgprom_expo_family(PromWriter *w, const char *name, const char *help,
+							   PromType type);
+extern void pgprom_expo_sample(PromWriter *w, const char *suffix, int nlabels,
+							   const char *const *names, const char *const *values,
+							   double value);
+extern uint64 pgprom_expo_duplicates(PromWriter *w);
+extern StringInfo pgprom_expo_output(PromWriter *w);
+
+/* Pre-rendered label sets, for families unique by construction. */
+extern char *pgprom_expo_label_text(PromWriter *w, int nlabels,
+									const char *const *names,
+									const char *const *values);
+extern const char *pgprom_expo_server_label(PromWriter *w);
+extern void pgprom_expo_sample_raw(PromWriter *w, const char *labels,
+								   int labels_len, double value);
 
 /* Convenience forms for the common label counts. */
-extern void expo_value(PromWriter *w, double value);
-extern void expo_value1(PromWriter *w, const char *n1, const char *v1,
-						double value);
-extern void expo_value2(PromWriter *w, const char *n1, const char *v1,
-						const char *n2, const char *v2, double value);
+extern void pgprom_expo_value(PromWriter *w, double value);
+extern void pgprom_expo_value1(PromWriter *w, const char *n1, const char *v1,
+							   double value);
+extern void pgprom_expo_value2(PromWriter *w, const char *n1, const char *v1,
+							   const char *n2, const char *v2, double value);
 
 /*
  * A table of values written as one family per column: row r is a series
@@ -64,20 +72,20 @@ typedef struct PromColumn
 	bool		skip_null;		/* leave NULL cells out instead of 0 */
 } PromColumn;
 
-extern void expo_columns(PromWriter *w, const PromColumn *cols, int ncols,
-						 int nrows, int nlabels, const char *const *labelnames,
-						 const char *const *labelvalues, const double *values,
-						 const bool *nulls);
+extern void pgprom_expo_columns(PromWriter *w, const PromColumn *cols, int ncols,
+								int nrows, int nlabels, const char *const *labelnames,
+								const char *const *labelvalues, const double *values,
+								const bool *nulls);
 
 /*
  * One histogram series set of the open (histogram) family: _bucket for
  * each upper bound and +Inf (counts given per bucket, written cumulative),
  * _sum and _count.  names/values are the labels other than le.
  */
-extern void expo_histogram(PromWriter *w, int nlabels,
-						   const char *const *names, const char *const *values,
-						   const double *bounds, int nbounds,
-						   const uint64 *bucket_counts, double sum);
+extern void pgprom_expo_histogram(PromWriter *w, int nlabels,
+								  const char *const *names, const char *const *values,
+								  const double *bounds, int nbounds,
+								  const uint64 *bucket_counts, double sum);
 
 /* A family begun by a writer: its type and name (for caches and messages). */
 typedef struct PromFamilyRef
@@ -86,17 +94,17 @@ typedef struct PromFamilyRef
 	char		name[FLEXIBLE_ARRAY_MEMBER];
 } PromFamilyRef;
 
-extern PromFamilyRef *expo_family_ref(PromType type, const char *name);
-extern bool expo_reserve(PromWriter *w, const char *name, PromType type);
-extern void expo_release(PromWriter *w, const char *name, PromType type);
+extern PromFamilyRef *pgprom_expo_family_ref(PromType type, const char *name);
+extern bool pgprom_expo_reserve(PromWriter *w, const char *name, PromType type);
+extern void pgprom_expo_release(PromWriter *w, const char *name, PromType type);
 
 /* Undo support for the renderer. */
-extern PromMark expo_mark(PromWriter *w);
-extern void expo_rollback(PromWriter *w, PromMark mark);
-extern List *expo_families_since(PromWriter *w, PromMark mark);
-extern bool expo_replay(PromWriter *w, const char *text, int len,
-						List *families);
+extern PromMark pgprom_expo_mark(PromWriter *w);
+extern void pgprom_expo_rollback(PromWriter *w, PromMark mark);
+extern List *pgprom_expo_families_since(PromWriter *w, PromMark mark);
+extern bool pgprom_expo_replay(PromWriter *w, const char *text, int len,
+							   List *families);
 
-extern void expo_append_double(StringInfo out, double value);
+extern void pgprom_expo_append_double(StringInfo out, double value);
 
 #endif							/* PG_PROM_EXPO_H */

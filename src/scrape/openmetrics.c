@@ -67,7 +67,7 @@ declared_names(const char *text, int len)
 	HASHCTL		ctl;
 	HTAB	   *names;
 	const char *p = text;
-	const char *end = text + len;
+	const char *end = text +len;
 
 	ctl.keysize = NAME_KEY;
 	ctl.entrysize = sizeof(NameEntry);
@@ -98,11 +98,11 @@ declared_names(const char *text, int len)
 }
 
 void
-openmetrics_from_text(const char *text, int len, StringInfo out)
+pgprom_openmetrics_from_text(const char *text, int len, StringInfo out)
 {
 	HTAB	   *names = declared_names(text, len);
 	const char *p = text;
-	const char *end = text + len;
+	const char *end = text +len;
 	const char *help = NULL;	/* the pending HELP line's text */
 	int			help_len = 0;
 

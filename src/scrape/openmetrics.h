@@ -13,6 +13,6 @@
 #define CONTENT_TYPE_OPENMETRICS \
 	"application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-extern void openmetrics_from_text(const char *text, int len, StringInfo out);
+extern void pgprom_openmetrics_from_text(const char *text, int len, StringInfo out);
 
 #endif							/* PG_PROM_OPENMETRICS_H */

@@ -123,7 +123,8 @@ pgprom_databases(void)
 
 	n = pgprom_query(&plan,
 					 "SELECT oid::pg_catalog.int8::pg_catalog.float8, datname::pg_catalog.text,"
-					 " datconnlimit::pg_catalog.float8, datallowconn::pg_catalog.int4::pg_catalog.float8"
+					 " datconnlimit::pg_catalog.float8, datallowconn::pg_catalog.int4::pg_catalog.float8,"
+					 " datistemplate::pg_catalog.int4::pg_catalog.float8"
 					 " FROM pg_catalog.pg_database ORDER BY datname");
 	old = MemoryContextSwitchTo(pgprom_scrape_context());
 	for (i = 0; i < n; i++)
@@ -134,6 +135,7 @@ pgprom_databases(void)
 		db->name = pgprom_text(i, 2);
 		db->connlimit = (int) pgprom_double(i, 3, -1);
 		db->allowconn = pgprom_double(i, 4, 0) != 0;
+		db->istemplate = pgprom_double(i, 5, 0) != 0;
 		result = lappend(result, db);
 	}
 	MemoryContextSwitchTo(old);
@@ -189,8 +191,8 @@ pgprom_emit_columns(PromWriter *w, uint64 nrows, int nlabels,
 			values[r * ncols + c] = pgprom_double(r, nlabels + c + 1, 0);
 		}
 	}
-	expo_columns(w, cols, ncols, (int) nrows, nlabels, labels, labelvalues,
-				 values, nulls);
+	pgprom_expo_columns(w, cols, ncols, (int) nrows, nlabels, labels, labelvalues,
+						values, nulls);
 }
 
 void
@@ -200,7 +202,7 @@ pgprom_emit_family(PromWriter *w, uint64 nrows, const PromFamilySpec *spec)
 	uint64		r;
 
 	Assert(spec->nlabels <= PGPROM_MAX_SPEC_LABELS);
-	if (!expo_family(w, spec->name, spec->help, spec->type))
+	if (!pgprom_expo_family(w, spec->name, spec->help, spec->type))
 		return;
 	for (r = 0; r < nrows; r++)
 	{
@@ -210,9 +212,9 @@ pgprom_emit_family(PromWriter *w, uint64 nrows, const PromFamilySpec *spec)
 			continue;
 		for (l = 0; l < spec->nlabels; l++)
 			values[l] = pgprom_text(r, spec->label_cols[l]);
-		expo_sample(w, NULL, spec->nlabels, spec->labels, values,
-					pgprom_double(r, spec->value_col, 0) /
-					(spec->divisor != 0 ? spec->divisor : 1));
+		pgprom_expo_sample(w, NULL, spec->nlabels, spec->labels, values,
+						   pgprom_double(r, spec->value_col, 0) /
+						   (spec->divisor != 0 ? spec->divisor : 1));
 	}
 }
 

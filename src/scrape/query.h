@@ -20,6 +20,7 @@ typedef struct PromDatabase
 	char	   *name;
 	int			connlimit;
 	bool		allowconn;
+	bool		istemplate;
 } PromDatabase;
 
 extern uint64 pgprom_query(SPIPlanPtr *plan, const char *sql);
@@ -36,6 +37,7 @@ extern char *pgprom_extension_function(const char *extname,
 extern char *pgprom_extension_relation(const char *extname,
 									   const char *relname, Oid *relid);
 extern char *pgprom_extension_version(const char *extname);
+
 /*
  * One family from the last query's result: each row is a series whose
  * labels come from the given text columns and whose value comes from a

@@ -77,7 +77,8 @@ typedef struct UnitCache
 typedef struct CustomState
 {
 	char		name[NAMEDATALEN * 2];	/* hash key */
-	uint64		definition_hash;	/* of the definition the cache was made with */
+	uint64		definition_hash;	/* of the definition the cache was made
+									 * with */
 	UnitCache	cache;
 	TimestampTz last_log;
 	bool		seen;			/* still registered at the last render */
@@ -129,7 +130,7 @@ pgprom_reserve_scrape_families(PromWriter *w)
 	int			i;
 
 	for (i = 0; i < lengthof(scrape_families); i++)
-		(void) expo_reserve(w, scrape_families[i].name, scrape_families[i].type);
+		(void) pgprom_expo_reserve(w, scrape_families[i].name, scrape_families[i].type);
 }
 
 void
@@ -157,7 +158,7 @@ pgprom_render(StringInfo out, uint64 mask, ScrapeSink *sink)
 		r.unit_cxt = AllocSetContextCreate(pgprom_scrape_context(),
 										   "pg_prom unit",
 										   ALLOCSET_DEFAULT_SIZES);
-		r.w = expo_create(out);
+		r.w = pgprom_expo_create(out);
 		pgprom_reserve_scrape_families(r.w);
 
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -220,9 +221,9 @@ pgprom_render(StringInfo out, uint64 mask, ScrapeSink *sink)
 		if (pgprom_shared)
 		{
 			pg_atomic_fetch_add_u64(&pgprom_shared->scrapes, 1);
-			if (expo_duplicates(r.w) > 0)
+			if (pgprom_expo_duplicates(r.w) > 0)
 				pg_atomic_fetch_add_u64(&pgprom_shared->duplicate_series,
-										expo_duplicates(r.w));
+										pgprom_expo_duplicates(r.w));
 		}
 	}
 	PG_FINALLY();
@@ -244,7 +245,7 @@ unit_begin(Render *r, const char *label, PromMark *mark)
 	strlcpy(result->label, label, sizeof(result->label));
 	if (r->sink)
 		r->sink->unit_start(r->sink, label);
-	*mark = expo_mark(r->w);
+	*mark = pgprom_expo_mark(r->w);
 	return result;
 }
 
@@ -321,7 +322,7 @@ run_isolated(Render *r, const char *name, IsolatedFn fn, void *arg,
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	PromWriter *w = r->w;
-	PromMark	mark = expo_mark(w);
+	PromMark	mark = pgprom_expo_mark(w);
 	instr_time	t0,
 				t1;
 	long		remaining_ms;
@@ -385,7 +386,7 @@ run_isolated(Render *r, const char *name, IsolatedFn fn, void *arg,
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
-		expo_rollback(w, mark);
+		pgprom_expo_rollback(w, mark);
 
 		/* A cancel that is not ours belongs to the caller. */
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)
@@ -544,7 +545,7 @@ run_custom_queries(Render *r, int idx)
 			strlcpy(qresult->label, q->label, sizeof(qresult->label));
 			qmessage = o->message;
 			if (qresult->success &&
-				!expo_replay(r->w, o->text, o->len, o->families))
+				!pgprom_expo_replay(r->w, o->text, o->len, o->families))
 			{
 				/* a built-in or earlier family has the name: it wins */
 				qresult->success = false;
@@ -591,7 +592,7 @@ replay_cached(PromWriter *w, UnitCache *cache, int interval_s)
 	if (TimestampDifferenceExceeds(cache->taken, GetCurrentTimestamp(),
 								   interval_s * 1000))
 		return false;
-	return expo_replay(w, cache->text, cache->len, cache->families);
+	return pgprom_expo_replay(w, cache->text, cache->len, cache->families);
 }
 
 static void
@@ -608,13 +609,13 @@ save_cache(PromWriter *w, UnitCache *cache, PromMark mark,
 	else
 		MemoryContextReset(cache->cxt);
 
-	out = expo_output(w);
+	out = pgprom_expo_output(w);
 	old = MemoryContextSwitchTo(cache->cxt);
 	cache->len = out->len - mark.out_len;
 	cache->text = palloc(cache->len + 1);
 	memcpy(cache->text, out->data + mark.out_len, cache->len);
 	cache->text[cache->len] = '\0';
-	cache->families = expo_families_since(w, mark);
+	cache->families = pgprom_expo_families_since(w, mark);
 	cache->server_label = pstrdup(pgprom_server_label ? pgprom_server_label : "");
 	MemoryContextSwitchTo(old);
 	cache->left_out = result->left_out;
@@ -676,13 +677,13 @@ write_per_unit(PromWriter *w, const char *name, const char *help,
 {
 	ListCell   *lc;
 
-	if (!expo_family(w, name, help, PROM_GAUGE))
+	if (!pgprom_expo_family(w, name, help, PROM_GAUGE))
 		return;
 	foreach(lc, results)
 	{
 		ScrapeResult *r = lfirst(lc);
 
-		expo_value1(w, "collector", r->label, field_of(r, field));
+		pgprom_expo_value1(w, "collector", r->label, field_of(r, field));
 	}
 }
 
@@ -693,7 +694,7 @@ pgprom_write_scrape_families(PromWriter *w, List *results, double seconds)
 
 	/* the names were reserved against the units: free them for this */
 	for (i = 0; i < lengthof(scrape_families); i++)
-		expo_release(w, scrape_families[i].name, scrape_families[i].type);
+		pgprom_expo_release(w, scrape_families[i].name, scrape_families[i].type);
 
 	write_per_unit(w, "pg_scrape_collector_success",
 				   "Whether a collector succeeded (1) or failed (0) in this scrape.",
@@ -707,8 +708,8 @@ pgprom_write_scrape_families(PromWriter *w, List *results, double seconds)
 	write_per_unit(w, "pg_prom_collector_relations_skipped_locked",
 				   "Relations a collector skipped in this scrape because their lock was not free at once.",
 				   FIELD_SKIPPED_LOCKED, results);
-	if (expo_family(w, "pg_prom_scrape_duration_seconds",
-					"Time this scrape took to render, in seconds.",
-					PROM_GAUGE))
-		expo_value(w, seconds);
+	if (pgprom_expo_family(w, "pg_prom_scrape_duration_seconds",
+						   "Time this scrape took to render, in seconds.",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, seconds);
 }

@@ -25,7 +25,8 @@
 /* Outcome of one unit of a scrape. */
 typedef struct ScrapeResult
 {
-	char		label[PGPROM_LABEL_MAX];	/* collector name or "custom:<name>" */
+	char		label[PGPROM_LABEL_MAX];	/* collector name or
+											 * "custom:<name>" */
 	bool		success;
 	double		seconds;
 	int64		left_out;		/* objects left out over a cap */

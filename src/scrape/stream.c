@@ -86,7 +86,7 @@ sink_text(ScrapeSink *sink, const char *text, int len, List *families)
 		pfree(buf.data);
 	}
 	for (off = 0; off < len; off += TEXT_CHUNK)
-		if (!send_parts(s, STREAM_TEXT, text + off, Min(TEXT_CHUNK, len - off),
+		if (!send_parts(s, STREAM_TEXT, text +off, Min(TEXT_CHUNK, len - off),
 						NULL, 0))
 			return;
 }
@@ -227,7 +227,7 @@ pgprom_stream_families(const StreamMsg *msg)
 
 		if (name == NULL || type > PROM_HISTOGRAM)
 			return NIL;
-		result = lappend(result, expo_family_ref(type, name));
+		result = lappend(result, pgprom_expo_family_ref(type, name));
 		p += strlen(name) + 1;
 	}
 	return result;

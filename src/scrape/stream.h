@@ -73,7 +73,7 @@ typedef struct StreamMsg
 /* Decode one received message; false if it is malformed. */
 extern bool pgprom_stream_decode(const void *data, Size len, StreamMsg *msg);
 
-/* The families of a FAMILIES message, as expo_families_since() lists them. */
+/* The families of a FAMILIES message, as pgprom_expo_families_since() lists them. */
 extern List *pgprom_stream_families(const StreamMsg *msg);
 
 /* Send a render error (the whole render failed); false if detached. */

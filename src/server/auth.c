@@ -153,7 +153,8 @@ pgprom_auth_reload(void)
 	token_loaded = false;
 	explicit_bzero(token, sizeof(token));
 	memset(good, 0, sizeof(good));
-	memset(failures, 0, sizeof(failures));	/* a new configuration, a new count */
+	memset(failures, 0, sizeof(failures));	/* a new configuration, a new
+											 * count */
 	global_failures = 0;
 	if (pgprom_auth_method != PGPROM_AUTH_BEARER)
 		return;
@@ -266,7 +267,7 @@ failure_key(const char *address, char *key, size_t size)
 	}
 	if (inet_pton(AF_INET6, address, a) == 1)
 	{
-		char		text[INET6_ADDRSTRLEN];
+		char text[	INET6_ADDRSTRLEN];
 
 		if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f", 13) == 0)
 		{
@@ -546,13 +547,13 @@ pgprom_authenticate(const HttpRequest *req, const char *address)
 
 		/* a right token gets in even from a locked-out address */
 		if (req->has_authorization && token_loaded &&
-			http_parse_bearer(req->authorization, presented, sizeof(presented)) &&
+			pgprom_http_parse_bearer(req->authorization, presented, sizeof(presented)) &&
 			secrets_equal(presented, token))
 			return 0;
 		if (throttled)
 			return 429;
 		if (!req->has_authorization ||
-			!http_parse_bearer(req->authorization, presented, sizeof(presented)))
+			!pgprom_http_parse_bearer(req->authorization, presented, sizeof(presented)))
 			return refuse(address, NULL, "No bearer token was presented.");
 		if (!token_loaded)
 			return refuse(address, NULL, "No token is configured (see the warning about pg_prom.auth_token_file).");
@@ -566,8 +567,8 @@ pgprom_authenticate(const HttpRequest *req, const char *address)
 		MemoryContext old = CurrentMemoryContext;
 
 		if (!req->has_authorization ||
-			!http_parse_basic(req->authorization, user, sizeof(user),
-							  password, sizeof(password)))
+			!pgprom_http_parse_basic(req->authorization, user, sizeof(user),
+									 password, sizeof(password)))
 			return throttled ? 429 :
 				refuse(address, NULL, "No Basic credentials were presented.");
 

@@ -406,7 +406,7 @@ has_result(Collection *c, const char *label)
 
 	foreach(lc, c->results)
 		if (strcmp(((ScrapeResult *) lfirst(lc))->label, label) == 0)
-			return true;
+		return true;
 	return false;
 }
 
@@ -462,7 +462,7 @@ finish(Collection *c, const char *stopped_why)
 	}
 
 	old = MemoryContextSwitchTo(c->cxt);
-	w = expo_create(&c->text);
+	w = pgprom_expo_create(&c->text);
 	pgprom_write_scrape_families(w, c->results,
 								 (double) (c->finished_at - c->started_at) / USECS_PER_SEC);
 	MemoryContextSwitchTo(old);
@@ -622,7 +622,7 @@ make_body(Collection *c, BodyFormat format)
 		switch (format)
 		{
 			case BODY_OPENMETRICS:
-				openmetrics_from_text(c->text.data, c->text.len, b);
+				pgprom_openmetrics_from_text(c->text.data, c->text.len, b);
 				break;
 			case BODY_TEXT_GZIP:
 				ok = gzip(c->text.data, c->text.len, b);
@@ -632,7 +632,7 @@ make_body(Collection *c, BodyFormat format)
 				{
 					StringInfo	om = makeStringInfo();
 
-					openmetrics_from_text(c->text.data, c->text.len, om);
+					pgprom_openmetrics_from_text(c->text.data, c->text.len, om);
 					c->bodies[BODY_OPENMETRICS] = om;
 				}
 				ok = gzip(c->bodies[BODY_OPENMETRICS]->data,

@@ -166,8 +166,8 @@ pgprom_conn_event(Conn *c, uint32 events)
 	if (c->state == CONN_WAITING)
 	{
 		/*
-		 * The client shut its side (or went away: the write will tell).
-		 * Its request is answered all the same; nothing more is watched.
+		 * The client shut its side (or went away: the write will tell). Its
+		 * request is answered all the same; nothing more is watched.
 		 */
 		if (events & WL_SOCKET_CLOSED)
 			c->peer_closed = true;
@@ -195,7 +195,8 @@ conn_handshake(Conn *c)
 	}
 	if (rc != 1)
 	{
-		pgprom_conn_close(c);	/* plain HTTP on a TLS port, a bad certificate... */
+		pgprom_conn_close(c);	/* plain HTTP on a TLS port, a bad
+								 * certificate... */
 		return;
 	}
 	c->handshaken = true;
@@ -297,7 +298,7 @@ conn_process_input(Conn *c)
 	if (c->in == NULL)
 		return;
 	c->in[c->in_len] = '\0';
-	r = http_parse_request(c->in, c->in_len, &req, &consumed, &status);
+	r = pgprom_http_parse_request(c->in, c->in_len, &req, &consumed, &status);
 	if (r == HTTP_PARSE_INCOMPLETE)
 	{
 		if (c->in_len >= HTTP_MAX_REQUEST)

@@ -221,7 +221,7 @@ reload(void)
 	ProcessConfigFile(PGC_SIGHUP);
 	pgprom_auth_reload();
 	was_ready = pgprom_tls_ready() && nlisteners > 0;
-	(void) pgprom_tls_reload();	/* certificates are read again */
+	(void) pgprom_tls_reload(); /* certificates are read again */
 	if (strcmp(bound_addresses, pgprom_listen_addresses) != 0 ||
 		bound_port != pgprom_port ||
 		was_ready != pgprom_tls_ready() || nlisteners == 0)

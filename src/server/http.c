@@ -375,8 +375,8 @@ accepts_openmetrics(const char *v, size_t n)
 }
 
 HttpParseResult
-http_parse_request(const char *buf, size_t len, HttpRequest *req,
-				   size_t *consumed, int *status)
+pgprom_http_parse_request(const char *buf, size_t len, HttpRequest *req,
+						  size_t *consumed, int *status)
 {
 	const char *p = buf;
 	const char *end = buf + len;
@@ -524,7 +524,7 @@ http_parse_request(const char *buf, size_t len, HttpRequest *req,
 }
 
 const char *
-http_reason(int status)
+pgprom_http_reason(int status)
 {
 	switch (status)
 	{
@@ -599,8 +599,8 @@ base64_value(unsigned char c)
  * colon, a non-empty user, no NUL and no control byte, and fit the buffers.
  */
 bool
-http_parse_basic(const char *value, char *user, size_t user_size,
-				 char *password, size_t password_size)
+pgprom_http_parse_basic(const char *value, char *user, size_t user_size,
+						char *password, size_t password_size)
 {
 	const char *b64 = after_scheme(value, "Basic");
 	unsigned char decoded[HTTP_MAX_AUTHORIZATION];
@@ -662,7 +662,7 @@ http_parse_basic(const char *value, char *user, size_t user_size,
 
 /* "Bearer token" (RFC 6750): token68 characters only. */
 bool
-http_parse_bearer(const char *value, char *token, size_t token_size)
+pgprom_http_parse_bearer(const char *value, char *token, size_t token_size)
 {
 	const char *t = after_scheme(value, "Bearer");
 	size_t		len;
@@ -732,7 +732,7 @@ url_decode(const char *s, const char *end, char *out, size_t size)
 }
 
 int
-http_query_values(const char *query, const char *key, char values[][64], int max)
+pgprom_http_query_values(const char *query, const char *key, char values[][64], int max)
 {
 	const char *p = query;
 	int			found = 0;

@@ -20,7 +20,7 @@
 #define HTTP_MAX_HEADERS 64		/* more header lines: 431 */
 #define HTTP_MAX_PATH 1024
 #define HTTP_MAX_QUERY 1024
-#define HTTP_MAX_AUTHORIZATION 1024	/* longer Authorization: 431 */
+#define HTTP_MAX_AUTHORIZATION 1024 /* longer Authorization: 431 */
 /* Largest request the parser can accept; size input buffers for it. */
 #define HTTP_MAX_REQUEST (HTTP_MAX_REQUEST_LINE + HTTP_MAX_HEADER_BYTES + 8)
 
@@ -52,15 +52,15 @@ typedef enum HttpParseResult
 	HTTP_PARSE_ERROR			/* *status says which 4xx/5xx to answer */
 } HttpParseResult;
 
-extern HttpParseResult http_parse_request(const char *buf, size_t len,
-										  HttpRequest *req, size_t *consumed,
-										  int *status);
-extern const char *http_reason(int status);
+extern HttpParseResult pgprom_http_parse_request(const char *buf, size_t len,
+												 HttpRequest *req, size_t *consumed,
+												 int *status);
+extern const char *pgprom_http_reason(int status);
 
 /* Credentials of an Authorization header value; false when malformed. */
-extern bool http_parse_basic(const char *value, char *user, size_t user_size,
-							 char *password, size_t password_size);
-extern bool http_parse_bearer(const char *value, char *token, size_t token_size);
+extern bool pgprom_http_parse_basic(const char *value, char *user, size_t user_size,
+									char *password, size_t password_size);
+extern bool pgprom_http_parse_bearer(const char *value, char *token, size_t token_size);
 
 /*
  * The URL-decoded values of every key=value pair of a query string whose
@@ -68,7 +68,7 @@ extern bool http_parse_bearer(const char *value, char *token, size_t token_size)
  * most max, each truncated to value_size - 1), or -1 if the query is
  * malformed (a bad %-escape, a NUL).
  */
-extern int	http_query_values(const char *query, const char *key,
-							  char values[][64], int max);
+extern int	pgprom_http_query_values(const char *query, const char *key,
+									 char values[][64], int max);
 
 #endif							/* PG_PROM_HTTP_H */

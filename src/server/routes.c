@@ -214,7 +214,7 @@ pgprom_respond_error(int status, StringInfo out, bool head_only)
 {
 	char		body[64];
 
-	snprintf(body, sizeof(body), "%s\n", http_reason(status));
+	snprintf(body, sizeof(body), "%s\n", pgprom_http_reason(status));
 	append_response(out, status, CONTENT_TYPE_TEXT, body, strlen(body),
 					head_only, false,
 					status == 503 ? "Retry-After: 1\r\n" : NULL);
@@ -233,7 +233,7 @@ append_response(StringInfo out, int status, const char *content_type,
 					 "Cache-Control: no-store\r\n"
 					 "%s"
 					 "\r\n",
-					 status, http_reason(status), content_type, body_len,
+					 status, pgprom_http_reason(status), content_type, body_len,
 					 keep_alive ? "keep-alive" : "close",
 					 extra_headers ? extra_headers : "");
 	if (!head_only && body != NULL)
@@ -249,8 +249,8 @@ static bool
 collectors_of(const HttpRequest *req, uint64 *mask)
 {
 	char		names[PGPROM_MAX_COLLECTORS][64];
-	int			n = http_query_values(req->query, "collect[]", names,
-									  PGPROM_MAX_COLLECTORS);
+	int			n = pgprom_http_query_values(req->query, "collect[]", names,
+											 PGPROM_MAX_COLLECTORS);
 	int			i;
 	int			j;
 

@@ -35,18 +35,18 @@ pgprom_collect_app_metrics(PromWriter *w)
 		return;
 
 	/* how full the table is, to alert before the capacity error */
-	if (expo_family(w, "pg_prom_app_metric_series",
-					"Application metric series in use (pg_prom_counter_inc() and its kin).",
-					PROM_GAUGE))
-		expo_value(w, snap.nseries);
-	if (expo_family(w, "pg_prom_app_metric_series_limit",
-					"Application metric series shared memory can hold (pg_prom.max_app_series).",
-					PROM_GAUGE))
-		expo_value(w, pgprom_max_app_series);
-	if (expo_family(w, "pg_prom_app_metric_updates_dropped_total",
-					"Updates by pg_prom_count_rows() triggers lost because the application-metric table was full (the write itself succeeded).",
-					PROM_COUNTER))
-		expo_value(w, (double) snap.dropped);
+	if (pgprom_expo_family(w, "pg_prom_app_metric_series",
+						   "Application metric series in use (pg_prom_counter_inc() and its kin).",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, snap.nseries);
+	if (pgprom_expo_family(w, "pg_prom_app_metric_series_limit",
+						   "Application metric series shared memory can hold (pg_prom.max_app_series).",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, pgprom_max_app_series);
+	if (pgprom_expo_family(w, "pg_prom_app_metric_updates_dropped_total",
+						   "Updates by pg_prom_count_rows() triggers lost because the application-metric table was full (the write itself succeeded).",
+						   PROM_COUNTER))
+		pgprom_expo_value(w, (double) snap.dropped);
 
 	for (fi = 0; fi < snap.nfamilies; fi++)
 	{
@@ -55,7 +55,7 @@ pgprom_collect_app_metrics(PromWriter *w)
 
 		while (si < snap.nseries && strcmp(snap.series[si].name, f->name) < 0)
 			si++;
-		open = expo_family(w, f->name, f->help, prom_types[f->type]);
+		open = pgprom_expo_family(w, f->name, f->help, prom_types[f->type]);
 		if (!open)
 			refused++;
 		for (; si < snap.nseries && strcmp(snap.series[si].name, f->name) == 0; si++)
@@ -65,11 +65,11 @@ pgprom_collect_app_metrics(PromWriter *w)
 			if (!open || s->type != f->type)
 				continue;
 			if (f->type == APP_HISTOGRAM)
-				expo_histogram(w, s->nlabels, s->label_names, s->label_values,
-							   f->bounds, f->nbounds, s->buckets, s->value);
+				pgprom_expo_histogram(w, s->nlabels, s->label_names, s->label_values,
+									  f->bounds, f->nbounds, s->buckets, s->value);
 			else
-				expo_sample(w, NULL, s->nlabels, s->label_names,
-							s->label_values, s->value);
+				pgprom_expo_sample(w, NULL, s->nlabels, s->label_names,
+								   s->label_values, s->value);
 		}
 	}
 

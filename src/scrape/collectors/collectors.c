@@ -18,7 +18,7 @@
 const PromCollector pgprom_collectors[] = {
 	{"static", pgprom_collect_static, false, true},
 	{"postmaster", pgprom_collect_postmaster, false, true},
-	{"database", pgprom_collect_database, true, true},
+	{"database", pgprom_collect_database, false, true},
 	{"stat_database", pgprom_collect_stat_database, false, true},
 	{"stat_activity", pgprom_collect_stat_activity, false, true},
 	{"locks", pgprom_collect_locks, false, true},
@@ -33,18 +33,20 @@ const PromCollector pgprom_collectors[] = {
 	{"stat_progress_vacuum", pgprom_collect_stat_progress_vacuum, false, true},
 	{"stat_user_tables", pgprom_collect_stat_user_tables, false, true},
 	{"statio_user_tables", pgprom_collect_statio_user_tables, false, true},
-	{"table_sizes", pgprom_collect_table_sizes, true, true},
+	{"table_sizes", pgprom_collect_table_sizes, false, true},
+	{"stat_user_indexes", pgprom_collect_stat_user_indexes, false, true},
 	/* what only an in-server exporter sees (hooks.c feeds the first three) */
 	{"statements", pgprom_collect_statements, false, true},
 	{"errors", pgprom_collect_errors, false, true},
 	{"auth", pgprom_collect_auth, false, true},
 	{"connections", pgprom_collect_connections, false, true},
 	{"stat_statements", pgprom_collect_stat_statements, false, true},
+
 	/*
 	 * Queries registered with pg_prom_register_query (the renderer runs
-	 * them), then what applications record from SQL (appmetrics.c): on a
-	 * name clash the family written first stays, and registered queries
-	 * are checked against application metrics when registered.
+	 * them), then what applications record from SQL (appmetrics.c): on a name
+	 * clash the family written first stays, and registered queries are
+	 * checked against application metrics when registered.
 	 */
 	{"custom_queries", NULL, false, true},
 	{"app_metrics", pgprom_collect_app_metrics, false, true},

@@ -20,7 +20,7 @@
 typedef struct PromCollector
 {
 	const char *name;			/* label value of pg_scrape_collector_* */
-	void		(*collect) (PromWriter *w);	/* NULL: the custom queries */
+	void		(*collect) (PromWriter *w); /* NULL: the custom queries */
 	bool		slow;			/* refreshed every slow_collector_interval */
 	bool		default_on;		/* in pg_prom.collectors' "default" set */
 } PromCollector;
@@ -46,6 +46,7 @@ extern void pgprom_collect_roles(PromWriter *w);
 extern void pgprom_collect_wal(PromWriter *w);
 extern void pgprom_collect_stat_progress_vacuum(PromWriter *w);
 extern void pgprom_collect_stat_user_tables(PromWriter *w);
+extern void pgprom_collect_stat_user_indexes(PromWriter *w);
 extern void pgprom_collect_statio_user_tables(PromWriter *w);
 extern void pgprom_collect_table_sizes(PromWriter *w);
 extern void pgprom_collect_long_running_transactions(PromWriter *w);

@@ -70,7 +70,7 @@ write_counts(PromWriter *w, HTAB *table, const char *label)
 
 	hash_seq_init(&seq, table);
 	while ((e = hash_seq_search(&seq)) != NULL)
-		expo_value1(w, label, e->key, e->count);
+		pgprom_expo_value1(w, label, e->key, e->count);
 }
 
 void
@@ -146,31 +146,31 @@ pgprom_collect_connections(PromWriter *w)
 			waiting += 1;
 	}
 
-	if (expo_family(w, "pg_connections_max", "The max_connections setting: client connection slots.", PROM_GAUGE))
-		expo_value(w, MaxConnections);
-	if (expo_family(w, "pg_connections_superuser_reserved", "Slots of max_connections reserved for superusers (superuser_reserved_connections).", PROM_GAUGE))
-		expo_value(w, PGPROM_SUPERUSER_RESERVED);
-	if (expo_family(w, "pg_connections_used", "Client sessions, the processes that take max_connections slots.", PROM_GAUGE))
-		expo_value(w, clients);
-	if (expo_family(w, "pg_connections_available", "Slots left for ordinary roles: max_connections minus superuser_reserved_connections and reserved_connections (16+) minus the sessions (negative when reserved slots are in use).", PROM_GAUGE))
-		expo_value(w, MaxConnections - PGPROM_SUPERUSER_RESERVED - PGPROM_ROLE_RESERVED - clients);
+	if (pgprom_expo_family(w, "pg_connections_max", "The max_connections setting: client connection slots.", PROM_GAUGE))
+		pgprom_expo_value(w, MaxConnections);
+	if (pgprom_expo_family(w, "pg_connections_superuser_reserved", "Slots of max_connections reserved for superusers (superuser_reserved_connections).", PROM_GAUGE))
+		pgprom_expo_value(w, PGPROM_SUPERUSER_RESERVED);
+	if (pgprom_expo_family(w, "pg_connections_used", "Client sessions, the processes that take max_connections slots.", PROM_GAUGE))
+		pgprom_expo_value(w, clients);
+	if (pgprom_expo_family(w, "pg_connections_available", "Slots left for ordinary roles: max_connections minus superuser_reserved_connections and reserved_connections (16+) minus the sessions (negative when reserved slots are in use).", PROM_GAUGE))
+		pgprom_expo_value(w, MaxConnections - PGPROM_SUPERUSER_RESERVED - PGPROM_ROLE_RESERVED - clients);
 
-	if (expo_family(w, "pg_backends", "Server processes by type.", PROM_GAUGE))
+	if (pgprom_expo_family(w, "pg_backends", "Server processes by type.", PROM_GAUGE))
 		write_counts(w, by_type, "backend_type");
-	if (expo_family(w, "pg_backends_by_database", "Client sessions by database.", PROM_GAUGE))
+	if (pgprom_expo_family(w, "pg_backends_by_database", "Client sessions by database.", PROM_GAUGE))
 		foreach(lc, databases)
-			expo_value1(w, "datname", ((PromDatabase *) lfirst(lc))->name,
-						by_db[foreach_current_index(lc)]);
-	if (expo_family(w, "pg_backends_by_user", "Client sessions by user; beyond 50 users the rest are summed as [other].", PROM_GAUGE))
+			pgprom_expo_value1(w, "datname", ((PromDatabase *) lfirst(lc))->name,
+							   by_db[foreach_current_index(lc)]);
+	if (pgprom_expo_family(w, "pg_backends_by_user", "Client sessions by user; beyond 50 users the rest are summed as [other].", PROM_GAUGE))
 	{
 		write_counts(w, by_user, "usename");
 		if (other_users > 0)
-			expo_value1(w, "usename", "[other]", other_users);
+			pgprom_expo_value1(w, "usename", "[other]", other_users);
 	}
-	if (expo_family(w, "pg_oldest_transaction_age_seconds", "Age of the oldest open transaction of a client session, in seconds (0 if none).", PROM_GAUGE))
-		expo_value(w, oldest_xact);
-	if (expo_family(w, "pg_oldest_idle_in_transaction_age_seconds", "Time the longest idle-in-transaction client session has been idle, in seconds (0 if none).", PROM_GAUGE))
-		expo_value(w, oldest_idle_xact);
-	if (expo_family(w, "pg_backends_waiting_on_lock", "Client sessions waiting for a heavyweight lock.", PROM_GAUGE))
-		expo_value(w, waiting);
+	if (pgprom_expo_family(w, "pg_oldest_transaction_age_seconds", "Age of the oldest open transaction of a client session, in seconds (0 if none).", PROM_GAUGE))
+		pgprom_expo_value(w, oldest_xact);
+	if (pgprom_expo_family(w, "pg_oldest_idle_in_transaction_age_seconds", "Time the longest idle-in-transaction client session has been idle, in seconds (0 if none).", PROM_GAUGE))
+		pgprom_expo_value(w, oldest_idle_xact);
+	if (pgprom_expo_family(w, "pg_backends_waiting_on_lock", "Client sessions waiting for a heavyweight lock.", PROM_GAUGE))
+		pgprom_expo_value(w, waiting);
 }

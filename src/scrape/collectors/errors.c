@@ -43,9 +43,9 @@ pgprom_collect_errors(PromWriter *w)
 	if (c == NULL)
 		return;
 
-	if (expo_family(w, "pg_errors_total",
-					"Messages of severity WARNING and above reported to the server log, by severity and SQLSTATE class.",
-					PROM_COUNTER))
+	if (pgprom_expo_family(w, "pg_errors_total",
+						   "Messages of severity WARNING and above reported to the server log, by severity and SQLSTATE class.",
+						   PROM_COUNTER))
 	{
 		static const char *const names[] = {"severity", "sqlstate_class"};
 
@@ -62,14 +62,14 @@ pgprom_collect_errors(PromWriter *w)
 				unpack_sqlstate(i, class, 2);
 				values[0] = pgprom_severity_names[s];
 				values[1] = class;
-				expo_sample(w, NULL, 2, names, values, (double) n);
+				pgprom_expo_sample(w, NULL, 2, names, values, (double) n);
 			}
 		}
 	}
 
-	if (expo_family(w, "pg_error_codes_total",
-					"Errors (ERROR and above) of the SQLSTATEs operators alert on, by code.",
-					PROM_COUNTER))
+	if (pgprom_expo_family(w, "pg_error_codes_total",
+						   "Errors (ERROR and above) of the SQLSTATEs operators alert on, by code.",
+						   PROM_COUNTER))
 	{
 		static const char *const names[] = {"sqlstate", "condition"};
 
@@ -81,8 +81,8 @@ pgprom_collect_errors(PromWriter *w)
 			unpack_sqlstate(pgprom_error_codes[i].sqlstate, code, 5);
 			values[0] = code;
 			values[1] = pgprom_error_codes[i].condition;
-			expo_sample(w, NULL, 2, names, values,
-						(double) pg_atomic_read_u64(&c->error_codes[i]));
+			pgprom_expo_sample(w, NULL, 2, names, values,
+							   (double) pg_atomic_read_u64(&c->error_codes[i]));
 		}
 	}
 }
@@ -96,9 +96,9 @@ pgprom_collect_auth(PromWriter *w)
 
 	if (c == NULL)
 		return;
-	if (!expo_family(w, "pg_auth_attempts_total",
-					 "Client authentication attempts by result (success, failure, client_aborted: the client hung up when asked for a password, as psql does once before prompting) and pg_hba.conf method.",
-					 PROM_COUNTER))
+	if (!pgprom_expo_family(w, "pg_auth_attempts_total",
+							"Client authentication attempts by result (success, failure, client_aborted: the client hung up when asked for a password, as psql does once before prompting) and pg_hba.conf method.",
+							PROM_COUNTER))
 		return;
 	for (r = 0; r < PGPROM_AUTH_RESULTS; r++)
 	{
@@ -112,7 +112,7 @@ pgprom_collect_auth(PromWriter *w)
 				continue;
 			values[0] = pgprom_auth_result_names[r];
 			values[1] = pgprom_auth_method_name(m);
-			expo_sample(w, NULL, 2, names, values, (double) n);
+			pgprom_expo_sample(w, NULL, 2, names, values, (double) n);
 		}
 	}
 }

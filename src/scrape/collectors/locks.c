@@ -87,7 +87,7 @@ pgprom_collect_locks(PromWriter *w)
 				   GET_PREDICATELOCKTARGETTAG_DB(predicates->locktags[i]),
 				   SIREAD_INDEX);
 
-	if (!expo_family(w, "pg_locks_count", "Number of locks", PROM_GAUGE))
+	if (!pgprom_expo_family(w, "pg_locks_count", "Number of locks", PROM_GAUGE))
 		return;
 	foreach(lc, databases)
 	{
@@ -96,7 +96,7 @@ pgprom_collect_locks(PromWriter *w)
 		int			m;
 
 		for (m = 0; m < NUM_MODES; m++)
-			expo_value2(w, "datname", db->name, "mode", mode_labels[m],
-						counts[d * NUM_MODES + m]);
+			pgprom_expo_value2(w, "datname", db->name, "mode", mode_labels[m],
+							   counts[d * NUM_MODES + m]);
 	}
 }

@@ -3,7 +3,7 @@
  * opt_in.c
  *		The collectors postgres_exporter ships disabled, with its names:
  *		long_running_transactions, database_wraparound,
- *		statio_user_indexes, stat_wal_receiver, xlog_location,
+ *		stat_wal_receiver, xlog_location,
  *		stat_statements, stat_checkpointer, process_idle and
  *		buffercache_summary.
  *
@@ -66,38 +66,6 @@ pgprom_collect_database_wraparound(PromWriter *w)
 					 " pg_catalog.age(datfrozenxid)::pg_catalog.float8,"
 					 " pg_catalog.mxid_age(datminmxid)::pg_catalog.float8"
 					 " FROM pg_catalog.pg_database WHERE datallowconn ORDER BY datname");
-	pgprom_emit_families(w, n, specs, lengthof(specs));
-}
-
-/*---- statio_user_indexes ----*/
-
-void
-pgprom_collect_statio_user_indexes(PromWriter *w)
-{
-	static SPIPlanPtr plan = NULL;
-#define BY_INDEX 3, {"schemaname", "relname", "indexrelname"}, {1, 2, 3}
-	static const PromFamilySpec specs[] = {
-		{"pg_statio_user_indexes_idx_blks_read_total", "Number of disk blocks read from this index", PROM_COUNTER, 4, 1, false, BY_INDEX},
-		{"pg_statio_user_indexes_idx_blks_hit_total", "Number of buffer hits in this index", PROM_COUNTER, 5, 1, false, BY_INDEX},
-	};
-#undef BY_INDEX
-	uint64		n;
-
-	if (pgprom_max_tables <= 0)
-		return;
-	n = pgprom_query_limit(&plan,
-						   "SELECT s.schemaname::pg_catalog.text, s.relname::pg_catalog.text,"
-						   " s.indexrelname::pg_catalog.text,"
-						   " COALESCE(s.idx_blks_read, 0)::pg_catalog.float8,"
-						   " COALESCE(s.idx_blks_hit, 0)::pg_catalog.float8,"
-						   " pg_catalog.count(*) OVER ()::pg_catalog.float8"
-						   " FROM pg_catalog.pg_statio_user_indexes s"
-						   " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid"
-						   " WHERE c.relpersistence OPERATOR(pg_catalog.<>) 't'"
-						   " ORDER BY s.schemaname, s.relname, s.indexrelname",
-						   pgprom_max_tables);
-	if (n > 0)
-		pgprom_note_left_out((int64) pgprom_double(0, 6, 0) - (int64) n);
 	pgprom_emit_families(w, n, specs, lengthof(specs));
 }
 
@@ -397,15 +365,15 @@ pgprom_collect_process_idle(PromWriter *w)
 		g->sum += idle;
 	}
 
-	if (!expo_family(w, "pg_process_idle_seconds", "Idle time of server processes",
-					 PROM_HISTOGRAM))
+	if (!pgprom_expo_family(w, "pg_process_idle_seconds", "Idle time of server processes",
+							PROM_HISTOGRAM))
 		return;
 	hash_seq_init(&seq, groups);
 	while ((g = hash_seq_search(&seq)) != NULL)
 	{
 		const char *values[2] = {states[g->key.state], g->key.appname};
 
-		expo_histogram(w, 2, names, values, idle_bounds, IDLE_BUCKETS,
-					   g->buckets, g->sum);
+		pgprom_expo_histogram(w, 2, names, values, idle_bounds, IDLE_BUCKETS,
+							  g->buckets, g->sum);
 	}
 }

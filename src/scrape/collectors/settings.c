@@ -139,7 +139,7 @@ pgprom_collect_settings(PromWriter *w)
 		if (unit)
 			appendStringInfo(&help, " [Units converted to %s.]", unit);
 
-		if (expo_family(w, name.data, help.data, PROM_GAUGE))
-			expo_value(w, value);
+		if (pgprom_expo_family(w, name.data, help.data, PROM_GAUGE))
+			pgprom_expo_value(w, value);
 	}
 }

@@ -152,8 +152,8 @@ write_family(PromWriter *w, HTAB *groups, List *databases, bool counts)
 		values[4] = g->key.backend_type;
 		values[5] = g->key.wait_event_type;
 		values[6] = g->key.wait_event;
-		expo_sample(w, NULL, 7, names, values,
-					counts ? g->count : g->max_tx_seconds);
+		pgprom_expo_sample(w, NULL, 7, names, values,
+						   counts ? g->count : g->max_tx_seconds);
 
 		seen[d * NUM_STATES + g->key.state] = true;
 	}
@@ -168,7 +168,7 @@ write_family(PromWriter *w, HTAB *groups, List *databases, bool counts)
 			const char *values[7] = {db->name, state_names[s], "", "", "", "", ""};
 
 			if (!seen[d * NUM_STATES + s])
-				expo_sample(w, NULL, 7, names, values, 0);
+				pgprom_expo_sample(w, NULL, 7, names, values, 0);
 		}
 	}
 }
@@ -233,11 +233,11 @@ pgprom_collect_stat_activity(PromWriter *w)
 		}
 	}
 
-	if (expo_family(w, "pg_stat_activity_count",
-					"number of connections in this state", PROM_GAUGE))
+	if (pgprom_expo_family(w, "pg_stat_activity_count",
+						   "number of connections in this state", PROM_GAUGE))
 		write_family(w, groups, databases, true);
-	if (expo_family(w, "pg_stat_activity_max_tx_duration",
-					"max duration in seconds any active transaction has been running",
-					PROM_GAUGE))
+	if (pgprom_expo_family(w, "pg_stat_activity_max_tx_duration",
+						   "max duration in seconds any active transaction has been running",
+						   PROM_GAUGE))
 		write_family(w, groups, databases, false);
 }

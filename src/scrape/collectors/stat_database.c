@@ -144,9 +144,9 @@ pgprom_collect_stat_database(PromWriter *w)
 			   sizeof(double) * (NUM_COLUMNS - NUM_STAT_COLUMNS));
 	}
 
-	expo_columns(w, columns, NUM_STAT_COLUMNS, ndb, lengthof(labels), labels,
-				 labelvalues, stat_rows, NULL);
-	expo_columns(w, columns + NUM_STAT_COLUMNS, NUM_COLUMNS - NUM_STAT_COLUMNS,
-				 ndb, lengthof(labels), labels, labelvalues, conflict_rows,
-				 NULL);
+	pgprom_expo_columns(w, columns, NUM_STAT_COLUMNS, ndb, lengthof(labels), labels,
+						labelvalues, stat_rows, NULL);
+	pgprom_expo_columns(w, columns + NUM_STAT_COLUMNS, NUM_COLUMNS - NUM_STAT_COLUMNS,
+						ndb, lengthof(labels), labels, labelvalues, conflict_rows,
+						NULL);
 }

@@ -89,8 +89,8 @@ pgprom_collect_stat_progress_vacuum(PromWriter *w)
 		relnames[r] = name;
 	}
 
-	if (expo_family(w, "pg_stat_progress_vacuum_phase",
-					"Current vacuum phase (1 = active, 0 = inactive).", PROM_GAUGE))
+	if (pgprom_expo_family(w, "pg_stat_progress_vacuum_phase",
+						   "Current vacuum phase (1 = active, 0 = inactive).", PROM_GAUGE))
 	{
 		static const char *const names[] = {"datname", "relname", "phase"};
 
@@ -103,8 +103,8 @@ pgprom_collect_stat_progress_vacuum(PromWriter *w)
 			{
 				const char *values[3] = {pgprom_text(r, 1), relnames[r], phases[p]};
 
-				expo_sample(w, NULL, 3, names, values,
-							strcmp(current, phases[p]) == 0 ? 1 : 0);
+				pgprom_expo_sample(w, NULL, 3, names, values,
+								   strcmp(current, phases[p]) == 0 ? 1 : 0);
 			}
 		}
 	}
@@ -112,14 +112,14 @@ pgprom_collect_stat_progress_vacuum(PromWriter *w)
 	{
 		static const char *const names[] = {"datname", "relname"};
 
-		if (!expo_family(w, specs[i].name, specs[i].help, specs[i].type))
+		if (!pgprom_expo_family(w, specs[i].name, specs[i].help, specs[i].type))
 			continue;
 		for (r = 0; r < n; r++)
 		{
 			const char *values[2] = {pgprom_text(r, 1), relnames[r]};
 
-			expo_sample(w, NULL, 2, names, values,
-						pgprom_double(r, specs[i].value_col, 0));
+			pgprom_expo_sample(w, NULL, 2, names, values,
+							   pgprom_double(r, specs[i].value_col, 0));
 		}
 	}
 }

@@ -1,15 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * stat_user_tables.c
- *		Per-table statistics with postgres_exporter's names, for every
- *		database: pg_stat_user_tables_* (collector "stat_user_tables"),
- *		pg_statio_user_tables_* ("statio_user_tables") and the table and
- *		index sizes ("table_sizes", on the slow tier).
+ *		Per-table and per-index statistics of every database, with
+ *		postgres_exporter's names: pg_stat_user_tables_* (collector
+ *		"stat_user_tables"), pg_statio_user_tables_* ("statio_user_tables"),
+ *		the table and index sizes ("table_sizes"), pg_stat_user_indexes_*
+ *		("stat_user_indexes") and the opt-in pg_statio_user_indexes_*
+ *		("statio_user_indexes").
  *
- * The rows come from tables.c: read live for the worker's database, and
- * from the per-database workers' cache for the others.  Sizes are read
- * with conditional locks, so a relation held by a migration is skipped
- * and counted, never waited for.
+ * The numbers are live from the shared statistics, the names from each
+ * database's relation catalog (tables_render.c, tables.c).  Sizes are read
+ * with conditional locks, every pg_prom.slow_collector_interval for
+ * pg_prom.database and with the names for the others, so a relation held
+ * by a migration is skipped and counted, never waited for.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,4 +37,16 @@ void
 pgprom_collect_table_sizes(PromWriter *w)
 {
 	pgprom_write_table_families(w, TABLE_FAMILIES_SIZE);
+}
+
+void
+pgprom_collect_stat_user_indexes(PromWriter *w)
+{
+	pgprom_write_table_families(w, TABLE_FAMILIES_INDEX_STAT);
+}
+
+void
+pgprom_collect_statio_user_indexes(PromWriter *w)
+{
+	pgprom_write_table_families(w, TABLE_FAMILIES_INDEX_STATIO);
 }

@@ -8,7 +8,8 @@
  *
  * Top-level statements of client backends only (functions, nested SPI,
  * parallel workers and pg_prom itself are not counted twice or at all).
- * Databases beyond pg_prom.max_databases share datname="[other]".
+ * Databases beyond pg_prom.max_databases share datname="[other]"; a
+ * database really named "[other]" is left out rather than pose as them.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,13 +28,19 @@ static const char *
 slot_name(PromHookCounters *c, int slot)
 {
 	Oid			oid;
+	char	   *name;
 
 	if (slot == c->ndatabases - 1)
 		return OTHER_DATABASES;
 	oid = pg_atomic_read_u32(&c->databases[slot].dboid);
 	if (!OidIsValid(oid))
 		return NULL;
-	return get_database_name(oid);	/* NULL once dropped */
+	name = get_database_name(oid);
+	if (name == NULL)
+		pgprom_release_database_slot(slot, oid);	/* dropped: free it */
+	else if (strcmp(name, OTHER_DATABASES) == 0)
+		return NULL;			/* a database named like the fold: left out */
+	return name;
 }
 
 static void
@@ -47,9 +54,9 @@ write_histogram(PromWriter *w, PromHistogram *h, int nlabels,
 		return;
 	for (b = 0; b <= PGPROM_LATENCY_BUCKETS; b++)
 		counts[b] = pg_atomic_read_u64(&h->buckets[b]);
-	expo_histogram(w, nlabels, names, values, pgprom_latency_bounds,
-				   PGPROM_LATENCY_BUCKETS, counts,
-				   (double) pg_atomic_read_u64(&h->sum_us) / 1000000.0);
+	pgprom_expo_histogram(w, nlabels, names, values, pgprom_latency_bounds,
+						  PGPROM_LATENCY_BUCKETS, counts,
+						  (double) pg_atomic_read_u64(&h->sum_us) / 1000000.0);
 }
 
 void
@@ -61,9 +68,9 @@ pgprom_collect_statements(PromWriter *w)
 	if (c == NULL)
 		return;
 
-	if (expo_family(w, "pg_statement_duration_seconds",
-					"Duration of top-level statements of client sessions, by database and command.",
-					PROM_HISTOGRAM))
+	if (pgprom_expo_family(w, "pg_statement_duration_seconds",
+						   "Duration of top-level statements of client sessions, by database and command.",
+						   PROM_HISTOGRAM))
 	{
 		static const char *const names[] = {"datname", "command"};
 
@@ -84,9 +91,9 @@ pgprom_collect_statements(PromWriter *w)
 		}
 	}
 
-	if (expo_family(w, "pg_transaction_duration_seconds",
-					"Duration of transactions of client sessions (committed or rolled back), by database.",
-					PROM_HISTOGRAM))
+	if (pgprom_expo_family(w, "pg_transaction_duration_seconds",
+						   "Duration of transactions of client sessions (committed or rolled back), by database.",
+						   PROM_HISTOGRAM))
 	{
 		static const char *const names[] = {"datname"};
 

@@ -27,7 +27,7 @@ pgprom_collect_static(PromWriter *w)
 {
 	const char *vnum = GetConfigOption("server_version_num", false, false);
 	char	   *version = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pgsql_version,
-																			  (Datum) 0)));
+																			 (Datum) 0)));
 	char		short_version[32];
 	long		num = strtol(vnum, NULL, 10);
 
@@ -35,27 +35,27 @@ pgprom_collect_static(PromWriter *w)
 	snprintf(short_version, sizeof(short_version), "%ld.%ld.0",
 			 num / 10000, num % 100);
 
-	if (expo_family(w, "pg_up",
-					"Whether the server answered this scrape (always 1 from inside it).",
-					PROM_GAUGE))
-		expo_value(w, 1);
+	if (pgprom_expo_family(w, "pg_up",
+						   "Whether the server answered this scrape (always 1 from inside it).",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, 1);
 
-	if (expo_family(w, "pg_static", "Version string as reported by postgres",
-					PROM_UNTYPED))
-		expo_value2(w, "short_version", short_version, "version", version, 1);
+	if (pgprom_expo_family(w, "pg_static", "Version string as reported by postgres",
+						   PROM_UNTYPED))
+		pgprom_expo_value2(w, "short_version", short_version, "version", version, 1);
 
-	if (expo_family(w, "pg_prom_build_info",
-					"pg_prom build information; always 1.", PROM_GAUGE))
-		expo_value2(w, "version", PG_PROM_VERSION,
-					"pg_version", PG_VERSION, 1);
+	if (pgprom_expo_family(w, "pg_prom_build_info",
+						   "pg_prom build information; always 1.", PROM_GAUGE))
+		pgprom_expo_value2(w, "version", PG_PROM_VERSION,
+						   "pg_version", PG_VERSION, 1);
 }
 
 void
 pgprom_collect_postmaster(PromWriter *w)
 {
-	if (expo_family(w, "pg_postmaster_start_time_seconds",
-					"Time at which postmaster started, in seconds since the Unix epoch.",
-					PROM_GAUGE))
-		expo_value(w, (double) timestamptz_to_time_t(PgStartTime) +
-				   (double) (PgStartTime % USECS_PER_SEC) / USECS_PER_SEC);
+	if (pgprom_expo_family(w, "pg_postmaster_start_time_seconds",
+						   "Time at which postmaster started, in seconds since the Unix epoch.",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, (double) timestamptz_to_time_t(PgStartTime) +
+						  (double) (PgStartTime % USECS_PER_SEC) / USECS_PER_SEC);
 }
