@@ -106,6 +106,25 @@ my @others = $m =~ /^pg_stat_user_tables_n_tup_ins\{datname="many",schemaname="\
 is(scalar(@others), 1, 'a table named like the fold is left out: one [other] series, without its rows');
 like($m, qr/^pg_prom_duplicate_series_dropped_total 0$/m, 'and nothing was dropped as a duplicate');
 
+# --- a database whose lock another session holds does not hold up the others ---
+# (ALTER DATABASE RENAME keeps it to the end of its transaction; a
+# per-database worker must not wait for it with the one job slot)
+$node->safe_psql('postgres', 'CREATE DATABASE held; CREATE DATABASE victim');
+wait_for_metrics($port, qr/^pg_stat_database_numbackends\{[^}]*datname="victim"\}/m, 10);
+$node->safe_psql('held', 'CREATE TABLE held_t (id int); INSERT INTO held_t VALUES (1)');
+my $renamer = $node->background_psql('postgres');
+$renamer->query_safe('BEGIN; ALTER DATABASE held RENAME TO held_x');
+$m = metrics_of($port);    # meets held_t, which it cannot name: a worker is sent
+$node->safe_psql('victim', 'CREATE TABLE victim_t (id int); INSERT INTO victim_t VALUES (1)');
+$t0 = time;
+$m = wait_for_metrics($port, qr/^pg_stat_user_tables_n_tup_ins\{datname="victim",schemaname="public",relname="victim_t"\} 1$/m, 20);
+$took = time - $t0;
+ok($m, 'a table of another database is named while one database is locked');
+cmp_ok($took, '<', 10, "within seconds ($took s)");
+$renamer->query_safe('ROLLBACK');
+$renamer->quit;
+ok(wait_for_metrics($port, qr/relname="held_t"/, 70), 'and the locked one once its lock is free (retries back off up to a minute)');
+
 $node->stop;
 check_log_clean($node);
 done_testing();

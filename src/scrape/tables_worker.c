@@ -90,11 +90,13 @@ pgprom_tables_worker_main(Datum main_arg)
 	 * Connecting waits for the database's lock, which ALTER DATABASE RENAME
 	 * holds to the end of its transaction: give up after lock_timeout (the
 	 * collector tries again later) rather than keep the one job slot, and
-	 * with it every other database, waiting.
+	 * with it every other database, waiting.  (Not a session setting: there
+	 * is no user yet to make it as; pgprom_worker_session() sets it again
+	 * once connected.)
 	 */
 	snprintf(timeout, sizeof(timeout), "%d",
 			 job->lock_timeout_ms > 0 ? job->lock_timeout_ms : CONNECT_LOCK_TIMEOUT_MS);
-	SetConfigOption("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
 	BackgroundWorkerInitializeConnectionByOid(job->dboid, job->roleoid, 0);
 	pgprom_worker_session("pg_prom tables", job->lock_timeout_ms);
 
