@@ -9,6 +9,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
@@ -54,6 +56,17 @@ pgprom_worker_session(const char *appname, int lock_timeout_ms)
 		snprintf(buf, sizeof(buf), "%d", lock_timeout_ms);
 		SetConfigOption("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION);
 	}
+}
+
+void
+pgprom_become_monitor(Oid *saved_userid, int *saved_sec_context)
+{
+	GetUserIdAndSecContext(saved_userid, saved_sec_context);
+	if (superuser_arg(*saved_userid))
+		SetUserIdAndSecContext(ROLE_PG_MONITOR,
+							   *saved_sec_context |
+							   SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
 }
 
 Oid

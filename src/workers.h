@@ -30,6 +30,14 @@ extern void pgprom_worker_record(BackgroundWorker *worker, const char *function,
  */
 extern void pgprom_worker_session(const char *appname, int lock_timeout_ms);
 
+/*
+ * When the current user is a superuser, become pg_monitor in a
+ * security-restricted operation (no reading pg_prom does needs more);
+ * otherwise stay as is.  Put back with SetUserIdAndSecContext(*saved_userid,
+ * *saved_sec_context).
+ */
+extern void pgprom_become_monitor(Oid *saved_userid, int *saved_sec_context);
+
 /* The role pg_prom's workers connect as: pg_prom.role, or the bootstrap
  * superuser (InvalidOid).  Needs a transaction when pg_prom.role is set. */
 extern Oid	pgprom_worker_role(void);

@@ -36,7 +36,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/pg_authid.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
@@ -55,6 +54,7 @@
 #include "scrape/render.h"
 #include "scrape/scrape.h"
 #include "shmem.h"
+#include "workers.h"
 
 /* Seconds between two log lines about the same failing unit. */
 #define UNIT_LOG_INTERVAL_S 60
@@ -108,6 +108,9 @@ static const struct
 	{"pg_prom_collector_objects_left_out", PROM_GAUGE},
 	{"pg_prom_collector_relations_skipped_locked", PROM_GAUGE},
 	{"pg_prom_scrape_duration_seconds", PROM_GAUGE},
+	{"pg_exporter_last_scrape_duration_seconds", PROM_GAUGE},
+	{"pg_exporter_last_scrape_error", PROM_GAUGE},
+	{"pg_exporter_scrapes_total", PROM_COUNTER},
 };
 
 static UnitCache caches[PGPROM_MAX_COLLECTORS];
@@ -185,12 +188,7 @@ pgprom_render(StringInfo out, uint64 mask, ScrapeSink *sink)
 		}
 
 		/* no collector needs more than pg_monitor */
-		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		if (superuser_arg(save_userid))
-			SetUserIdAndSecContext(ROLE_PG_MONITOR,
-								   save_sec_context |
-								   SECURITY_LOCAL_USERID_CHANGE |
-								   SECURITY_RESTRICTED_OPERATION);
+		pgprom_become_monitor(&save_userid, &save_sec_context);
 
 		for (i = 0; i < pgprom_num_collectors; i++)
 		{
@@ -712,4 +710,29 @@ pgprom_write_scrape_families(PromWriter *w, List *results, double seconds)
 						   "Time this scrape took to render, in seconds.",
 						   PROM_GAUGE))
 		pgprom_expo_value(w, seconds);
+
+	/*
+	 * postgres_exporter's names for the same, which its mixin's alerts and
+	 * public dashboards read.
+	 */
+	if (pgprom_expo_family(w, "pg_exporter_last_scrape_duration_seconds",
+						   "Compatibility name (postgres_exporter's) for pg_prom_scrape_duration_seconds.",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, seconds);
+	if (pgprom_expo_family(w, "pg_exporter_last_scrape_error",
+						   "Compatibility name (postgres_exporter's): 1 when a collector failed in this scrape (see pg_scrape_collector_success), else 0.",
+						   PROM_GAUGE))
+	{
+		bool		failed = false;
+		ListCell   *lc;
+
+		foreach(lc, results)
+			failed |= field_of(lfirst(lc), FIELD_SUCCESS) == 0;
+		pgprom_expo_value(w, failed ? 1 : 0);
+	}
+	if (pgprom_shared != NULL &&
+		pgprom_expo_family(w, "pg_exporter_scrapes_total",
+						   "Compatibility name (postgres_exporter's) for pg_prom_scrapes_total.",
+						   PROM_COUNTER))
+		pgprom_expo_value(w, (double) pg_atomic_read_u64(&pgprom_shared->scrapes));
 }

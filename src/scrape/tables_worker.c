@@ -27,7 +27,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/pg_authid.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -109,12 +108,7 @@ pgprom_tables_worker_main(Datum main_arg)
 	enable_timeout_after(STATEMENT_TIMEOUT, JOB_STATEMENT_TIMEOUT_MS);
 
 	/* no reading needs more than pg_monitor */
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	if (superuser_arg(save_userid))
-		SetUserIdAndSecContext(ROLE_PG_MONITOR,
-							   save_sec_context |
-							   SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_RESTRICTED_OPERATION);
+	pgprom_become_monitor(&save_userid, &save_sec_context);
 	initStringInfo(&buf);
 	pgprom_relcat_read(&buf, true);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
