@@ -88,6 +88,62 @@ $holder->quit;
 $reader->quit;
 $waiter->quit;
 
+# --- process_* (the endpoint) and pg_prom_server_* (the instance), from /proc ---
+{
+	my $pid = worker_pid($node);
+	my $ticks = `getconf CLK_TCK`;
+	chomp $ticks;
+	open(my $sf, '<', "/proc/$pid/stat") or die "stat of $pid: $!";
+	my @stat = split / /, (split /\) /, scalar <$sf>)[1];
+	close $sf;
+	open(my $bf, '<', '/proc/stat') or die;
+	my ($btime) = map { /^btime (\d+)/ ? $1 : () } <$bf>;
+	close $bf;
+	my $start = $btime + $stat[19] / $ticks;
+	$m = metrics_of($port);
+	cmp_ok(abs(sample($m, 'process_start_time_seconds') - $start), '<', 0.02,
+		'process_start_time_seconds is the endpoint process\'s start');
+	my @fds = glob("/proc/$pid/fd/*");
+	cmp_ok(abs(sample($m, 'process_open_fds') - scalar(@fds)), '<=', 2,
+		'process_open_fds counts its descriptors (' . scalar(@fds) . ')');
+	ok(sample($m, 'process_max_fds') >= sample($m, 'process_open_fds'), 'process_max_fds');
+	ok(sample($m, 'process_resident_memory_bytes') > 1e6, 'process_resident_memory_bytes');
+	like($m, qr/^pg_prom_server_processes\{backend_type="postmaster"\} 1$/m, 'the postmaster is one process');
+	like($m, qr/^pg_prom_server_processes\{backend_type="checkpointer"\} 1$/m, 'and so is the checkpointer');
+	like($m, qr/^pg_prom_server_processes\{backend_type="pg_prom collector"\} 1$/m,
+		'background workers by their type');
+
+	# a backend that burns CPU and exits: its time moves to "exited"
+	sub cpu_total
+	{
+		my ($text) = @_;
+		my $sum = 0;
+		$sum += $_ for $text =~ /^pg_prom_server_cpu_seconds_total\{[^}]*\} (\S+)$/mg;
+		return $sum;
+	}
+	my $before = metrics_of($port);
+	$node->safe_psql('postgres', 'SELECT count(*) FROM generate_series(1, 3000000)');
+	my $after = metrics_of($port);
+	cmp_ok(cpu_total($after) - cpu_total($before), '>', 0.1,
+		'the server\'s CPU counter grows by a busy backend\'s time');
+	cmp_ok(sample($after, 'pg_prom_server_cpu_seconds_total{backend_type="exited"}')
+		  - sample($before, 'pg_prom_server_cpu_seconds_total{backend_type="exited"}'), '>', 0.1,
+		'which is counted under "exited" once the backend has ended');
+}
+
+# --- postgres_exporter's health names ---------------------------------------------
+$m = metrics_of($port);
+like($m, qr/^pg_exporter_last_scrape_error 0$/m, 'pg_exporter_last_scrape_error is 0 when every collector succeeds');
+like($m, qr/^pg_exporter_last_scrape_duration_seconds \S+$/m, 'pg_exporter_last_scrape_duration_seconds');
+is(sample($m, 'pg_exporter_scrapes_total'), sample($m, 'pg_prom_scrapes_total'),
+	'pg_exporter_scrapes_total is pg_prom_scrapes_total');
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION pg_prom;
+	SELECT pg_prom_register_query('fails', 'SELECT 1 / (pg_catalog.random() * 0)::int AS v', 'x')});
+$m = metrics_of($port);
+like($m, qr/^pg_scrape_collector_success\{collector="custom:fails"\} 0$/m, 'a failing custom query');
+like($m, qr/^pg_exporter_last_scrape_error 1$/m, 'makes pg_exporter_last_scrape_error 1');
+
 $node->stop;
 check_log_clean($node);
 done_testing();

@@ -41,6 +41,8 @@ const PromCollector pgprom_collectors[] = {
 	{"auth", pgprom_collect_auth, false, true},
 	{"connections", pgprom_collect_connections, false, true},
 	{"stat_statements", pgprom_collect_stat_statements, false, true},
+	/* the endpoint's process_* and the instance's processes, from /proc */
+	{"process", pgprom_collect_process, false, true},
 
 	/*
 	 * Queries registered with pg_prom_register_query (the renderer runs

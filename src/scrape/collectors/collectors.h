@@ -38,6 +38,7 @@ extern void pgprom_collect_locks(PromWriter *w);
 extern void pgprom_collect_settings(PromWriter *w);
 extern void pgprom_collect_stat_bgwriter(PromWriter *w);
 extern void pgprom_collect_stat_archiver(PromWriter *w);
+extern void pgprom_collect_process(PromWriter *w);
 extern void pgprom_collect_self(PromWriter *w);
 extern void pgprom_collect_replication(PromWriter *w);
 extern void pgprom_collect_replication_slots(PromWriter *w);

@@ -1,0 +1,337 @@
+/*-------------------------------------------------------------------------
+ *
+ * process.c
+ *		Operating-system figures, from /proc: the process_* families every
+ *		Prometheus client library writes, for the process that serves them
+ *		(pg_prom's endpoint), and the same for the whole PostgreSQL
+ *		instance, by backend type, under pg_prom's own names.
+ *
+ * process_* describe the endpoint worker, as postgres_exporter's describe
+ * postgres_exporter: dashboards that show an exporter's CPU, memory and
+ * open files keep their meaning.  The instance's figures are
+ * pg_prom_server_*{backend_type}: the postmaster ("postmaster"), every
+ * process in the backend status table (client backends, background
+ * workers by their type, auxiliary processes) and, for CPU, the children
+ * the postmaster has reaped ("exited": their time is in its cutime and
+ * cstime), so that the CPU counter never goes down when a backend exits.
+ * No external exporter can attribute the server's resources this way.
+ *
+ * Bounded: one read of /proc/<pid>/stat per process (and one directory
+ * listing of /proc/<pid>/fd), the processes of this instance only.  A
+ * process that exits while it is read is skipped.  Linux only: elsewhere
+ * nothing is written.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "utils/backend_status.h"
+#include "utils/hsearch.h"
+
+#include "compat.h"
+#include "scrape/collectors/collectors.h"
+#include "shmem.h"
+
+/* What /proc says of one process. */
+typedef struct ProcStat
+{
+	double		cpu_s;			/* utime + stime */
+	double		children_cpu_s; /* cutime + cstime: reaped children */
+	double		start_s;		/* since the epoch */
+	double		rss_bytes;
+	double		vsize_bytes;
+} ProcStat;
+
+/* Sums per backend type. */
+typedef struct TypeSums
+{
+	char		backend_type[NAMEDATALEN];
+	double		processes;
+	double		cpu_s;
+	double		rss_bytes;
+	double		open_fds;
+} TypeSums;
+
+static double
+boot_time_s(void)
+{
+	static double btime = -1;
+	FILE	   *f;
+	char		line[256];
+
+	if (btime >= 0)
+		return btime;
+	btime = 0;
+	f = AllocateFile("/proc/stat", "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+	{
+		unsigned long v;
+
+		if (sscanf(line, "btime %lu", &v) == 1)
+		{
+			btime = (double) v;
+			break;
+		}
+	}
+	FreeFile(f);
+	return btime;
+}
+
+/* Reads /proc/<pid>/stat; false when the process is gone or unreadable. */
+static bool
+read_stat(pid_t pid, ProcStat *st)
+{
+	char		path[64];
+	char		buf[1024];
+	FILE	   *f;
+	size_t		len;
+	char	   *p;
+	unsigned long utime,
+				stime,
+				vsize;
+	long		cutime,
+				cstime,
+				rss;
+	unsigned long long starttime;
+	double		tick = (double) sysconf(_SC_CLK_TCK);
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	f = AllocateFile(path, "r");
+	if (f == NULL)
+		return false;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	FreeFile(f);
+	buf[len] = '\0';
+
+	/* the command name may hold spaces and parentheses: skip to the last ')' */
+	p = strrchr(buf, ')');
+	if (p == NULL || tick <= 0)
+		return false;
+	if (sscanf(p + 2,
+			   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "	/* state .. cmajflt */
+			   "%lu %lu %ld %ld "	/* utime stime cutime cstime */
+			   "%*d %*d %*d %*d "	/* priority nice threads itrealvalue */
+			   "%llu %lu %ld",	/* starttime vsize rss */
+			   &utime, &stime, &cutime, &cstime, &starttime, &vsize, &rss) != 7)
+		return false;
+	st->cpu_s = (utime + stime) / tick;
+	st->children_cpu_s = (cutime + cstime) / tick;
+	st->start_s = boot_time_s() + starttime / tick;
+	st->vsize_bytes = (double) vsize;
+	st->rss_bytes = (double) rss * (double) sysconf(_SC_PAGESIZE);
+	return true;
+}
+
+/* Entries of /proc/<pid>/fd, or -1 when it cannot be listed. */
+static double
+open_fds(pid_t pid)
+{
+	char		path[64];
+	DIR		   *dir;
+	struct dirent *de;
+	double		n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+	dir = AllocateDir(path);
+	if (dir == NULL)
+		return -1;
+	while ((de = ReadDirExtended(dir, path, LOG)) != NULL)
+	{
+		if (de->d_name[0] != '.')
+			n++;
+	}
+	FreeDir(dir);
+	return n;
+}
+
+/* The soft limit on open files of pid, from /proc/<pid>/limits; -1: none. */
+static double
+max_fds(pid_t pid)
+{
+	char		path[64];
+	char		line[256];
+	FILE	   *f;
+	double		result = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int) pid);
+	f = AllocateFile(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+	{
+		unsigned long v;
+
+		if (strncmp(line, "Max open files", 14) == 0)
+		{
+			if (sscanf(line + 14, " %lu", &v) == 1)
+				result = (double) v;
+			break;
+		}
+	}
+	FreeFile(f);
+	return result;
+}
+
+static void
+add_process(HTAB *sums, const char *type, pid_t pid, const ProcStat *st)
+{
+	TypeSums   *s;
+	bool		found;
+	char		key[NAMEDATALEN];
+	double		fds = open_fds(pid);
+
+	memset(key, 0, sizeof(key));
+	strlcpy(key, type, sizeof(key));
+	s = hash_search(sums, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		s->processes = 0;
+		s->cpu_s = 0;
+		s->rss_bytes = 0;
+		s->open_fds = 0;
+	}
+	s->processes += 1;
+	s->cpu_s += st->cpu_s;
+	s->rss_bytes += st->rss_bytes;
+	if (fds > 0)
+		s->open_fds += fds;
+}
+
+static void
+write_endpoint(PromWriter *w)
+{
+	pid_t		pid = pgprom_shared ?
+		(pid_t) pg_atomic_read_u32(&pgprom_shared->worker_pid) : 0;
+	ProcStat	st;
+	double		fds;
+	double		limit;
+
+	if (pid == 0 || !read_stat(pid, &st))
+		return;
+	fds = open_fds(pid);
+	limit = max_fds(pid);
+	if (pgprom_expo_family(w, "process_cpu_seconds_total",
+						   "Total user and system CPU time spent in seconds, by pg_prom's endpoint process (see pg_prom_server_cpu_seconds_total for the server).",
+						   PROM_COUNTER))
+		pgprom_expo_value(w, st.cpu_s);
+	if (pgprom_expo_family(w, "process_resident_memory_bytes",
+						   "Resident memory size in bytes of pg_prom's endpoint process.",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, st.rss_bytes);
+	if (pgprom_expo_family(w, "process_virtual_memory_bytes",
+						   "Virtual memory size in bytes of pg_prom's endpoint process.",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, st.vsize_bytes);
+	if (fds >= 0 &&
+		pgprom_expo_family(w, "process_open_fds",
+						   "Number of open file descriptors of pg_prom's endpoint process.",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, fds);
+	if (limit >= 0 &&
+		pgprom_expo_family(w, "process_max_fds",
+						   "Maximum number of open file descriptors of pg_prom's endpoint process.",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, limit);
+	if (pgprom_expo_family(w, "process_start_time_seconds",
+						   "Start time of pg_prom's endpoint process since unix epoch in seconds.",
+						   PROM_GAUGE))
+		pgprom_expo_value(w, st.start_s);
+}
+
+static void
+write_server(PromWriter *w)
+{
+	HASHCTL		ctl;
+	HTAB	   *sums;
+	HASH_SEQ_STATUS seq;
+	TypeSums   *s;
+	ProcStat	st;
+	double		exited = -1;
+	int			n = pgstat_fetch_stat_numbackends();
+	int			i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(TypeSums);
+	ctl.hcxt = CurrentMemoryContext;
+	sums = hash_create("pg_prom server processes", 32, &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	if (PostmasterPid != 0 && read_stat(PostmasterPid, &st))
+	{
+		add_process(sums, "postmaster", PostmasterPid, &st);
+		exited = st.children_cpu_s;
+	}
+	for (i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *local = pgprom_local_beentry(i);
+		PgBackendStatus *be;
+		const char *type;
+
+		if (local == NULL)
+			continue;
+		be = &local->backendStatus;
+		if (be->st_procpid <= 0 || !read_stat(be->st_procpid, &st))
+			continue;
+		type = NULL;
+		if (be->st_backendType == B_BG_WORKER)
+			type = GetBackgroundWorkerTypeByPid(be->st_procpid);
+		if (type == NULL)
+			type = GetBackendTypeDesc(be->st_backendType);
+		add_process(sums, type, be->st_procpid, &st);
+	}
+
+	if (pgprom_expo_family(w, "pg_prom_server_cpu_seconds_total",
+						   "User and system CPU time of the PostgreSQL instance's processes, by backend type, from /proc; \"exited\" is the time of the postmaster's children that have ended.",
+						   PROM_COUNTER))
+	{
+		hash_seq_init(&seq, sums);
+		while ((s = hash_seq_search(&seq)) != NULL)
+			pgprom_expo_value1(w, "backend_type", s->backend_type, s->cpu_s);
+		if (exited >= 0)
+			pgprom_expo_value1(w, "backend_type", "exited", exited);
+	}
+	if (pgprom_expo_family(w, "pg_prom_server_resident_memory_bytes",
+						   "Resident memory of the PostgreSQL instance's processes, by backend type (shared memory a process has touched counts in each of them).",
+						   PROM_GAUGE))
+	{
+		hash_seq_init(&seq, sums);
+		while ((s = hash_seq_search(&seq)) != NULL)
+			pgprom_expo_value1(w, "backend_type", s->backend_type, s->rss_bytes);
+	}
+	if (pgprom_expo_family(w, "pg_prom_server_open_fds",
+						   "Open file descriptors of the PostgreSQL instance's processes, by backend type.",
+						   PROM_GAUGE))
+	{
+		hash_seq_init(&seq, sums);
+		while ((s = hash_seq_search(&seq)) != NULL)
+			pgprom_expo_value1(w, "backend_type", s->backend_type, s->open_fds);
+	}
+	if (pgprom_expo_family(w, "pg_prom_server_processes",
+						   "Processes of the PostgreSQL instance, by backend type.",
+						   PROM_GAUGE))
+	{
+		hash_seq_init(&seq, sums);
+		while ((s = hash_seq_search(&seq)) != NULL)
+			pgprom_expo_value1(w, "backend_type", s->backend_type, s->processes);
+	}
+}
+
+void
+pgprom_collect_process(PromWriter *w)
+{
+#ifdef __linux__
+	write_endpoint(w);
+	write_server(w);
+#endif
+}
