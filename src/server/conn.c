@@ -117,10 +117,9 @@ pgprom_conn_add(pgsocket sock, const struct sockaddr_storage *peer, void *tls)
 	c->deadline = TimestampTzPlusMilliseconds(c->since, pgprom_request_timeout_ms);
 	c->peer = *peer;
 	c->tls = tls;
-	c->pos = -1;
+	c->pos = -1;				/* the endpoint adds it to its wait set */
 	peer_address(peer, c->client, sizeof(c->client));
 	pgprom_conns[pgprom_nconns++] = c;
-	pgprom_conns_changed = true;
 	return c;
 }
 
@@ -505,8 +504,8 @@ pgprom_conn_close(Conn *c)
 		pgprom_collection_release(c->collection);
 		c->collection = NULL;
 	}
+	/* closing took the socket out of the wait set: its slot stays unused */
 	c->state = CONN_CLOSED;
-	pgprom_conns_changed = true;
 }
 
 void

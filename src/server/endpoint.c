@@ -17,8 +17,14 @@
  * pg_prom.database or pg_prom.role takes the collector down, never the
  * endpoint, which then says so (/ready 503, metrics 503 with the reason).
  *
- * The wait set is built again when connections come and go (there is no
- * remove API) and changed in place when a connection changes direction.
+ * The wait set has room for every connection the endpoint may hold
+ * (pgprom_conns_capacity()): a new connection is added to it in place and a
+ * closed one simply leaves it (closing a socket takes it out of epoll; its
+ * slot stays unused), so taking in thousands of connections costs one
+ * epoll_ctl each.  It is built again, compacted, when its slots run out,
+ * when the listeners change, and when a connection stops waiting on its
+ * socket (there is no remove API); a connection that changes direction is
+ * changed in place.
  * After an error exit the postmaster restarts the endpoint after
  * RESTART_SECONDS.
  *
@@ -65,6 +71,8 @@
 
 static MemoryContext endpoint_cxt = NULL;
 static WaitEventSet *wait_set = NULL;
+static int	wait_set_room = 0;	/* events the set can hold */
+static int	wait_set_used = 0;	/* events added since it was built */
 
 static pgsocket listeners[PGPROM_MAX_LISTEN];
 static int	nlisteners = 0;
@@ -346,14 +354,18 @@ rebuild_wait_set(void)
 
 	if (wait_set)
 		FreeWaitEventSet(wait_set);
-	wait_set = pgprom_create_wait_event_set(endpoint_cxt,
-											2 + nlisteners + pgprom_nconns);
+	wait_set_room = 2 + nlisteners + pgprom_conns_capacity();
+	wait_set = pgprom_create_wait_event_set(endpoint_cxt, wait_set_room);
 	AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	wait_set_used = 2;
 	accepting = accept_paused_until == 0;
 	if (accepting)
 		for (i = 0; i < nlisteners; i++)
+		{
 			AddWaitEventToSet(wait_set, WL_SOCKET_ACCEPT, listeners[i], NULL, NULL);
+			wait_set_used++;
+		}
 	for (i = 0; i < pgprom_nconns; i++)
 	{
 		Conn	   *c = pgprom_conns[i];
@@ -366,11 +378,15 @@ rebuild_wait_set(void)
 		if (c->watching == 0)
 			continue;			/* nothing to wait for on its socket */
 		c->pos = AddWaitEventToSet(wait_set, c->watching, c->sock, NULL, c);
+		wait_set_used++;
 	}
 	pgprom_conns_changed = false;
 }
 
-/* Connections that changed direction: change their events in place. */
+/*
+ * Connections that changed direction: change their events in place; new
+ * ones: add them while the set has room.
+ */
 static void
 update_wait_set(void)
 {
@@ -386,13 +402,19 @@ update_wait_set(void)
 		events = pgprom_conn_events(c);
 		if (events == c->watching)
 			continue;
-		if (events == 0 || c->pos < 0)
+		if (c->pos < 0 && events != 0 && wait_set_used < wait_set_room)
 		{
-			/* in or out of the set: only a new set can do that */
+			c->pos = AddWaitEventToSet(wait_set, events, c->sock, NULL, c);
+			wait_set_used++;
+		}
+		else if (events == 0 || c->pos < 0)
+		{
+			/* out of the set, or no room left: only a new set can do that */
 			pgprom_conns_changed = true;
 			return;
 		}
-		ModifyWaitEvent(wait_set, c->pos, events, NULL);
+		else
+			ModifyWaitEvent(wait_set, c->pos, events, NULL);
 		c->watching = events;
 	}
 }

@@ -23,7 +23,12 @@
 
 #include "server/listen.h"
 
-#define LISTEN_BACKLOG 64
+/*
+ * Connections the kernel queues for us (capped by net.core.somaxconn): a
+ * burst larger than this while the endpoint is busy has its SYNs dropped
+ * and retried a second later.
+ */
+#define LISTEN_BACKLOG 1024
 
 static int	open_one(struct addrinfo *ai, const char *host, int port,
 					 pgsocket *sock);
