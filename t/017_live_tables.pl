@@ -106,6 +106,15 @@ my @others = $m =~ /^pg_stat_user_tables_n_tup_ins\{datname="many",schemaname="\
 is(scalar(@others), 1, 'a table named like the fold is left out: one [other] series, without its rows');
 like($m, qr/^pg_prom_duplicate_series_dropped_total 0$/m, 'and nothing was dropped as a duplicate');
 
+# a new pg_prom.max_tables takes effect at the next scrape, not at the next
+# choice of tables a minute later
+$node->safe_psql('postgres', 'ALTER SYSTEM SET pg_prom.max_tables = 2; SELECT pg_reload_conf()');
+$m = wait_for_metrics($port, qr/^pg_prom_collector_objects_left_out\{collector="stat_user_tables"\} 5$/m, 10);
+ok($m, 'a lower pg_prom.max_tables applies at once');
+@own = ($m // '') =~ /^pg_stat_user_tables_n_tup_ins\{datname="many",schemaname="public",relname="(\w+)"\} /mg;
+is(scalar(@own), 2, 'two tables keep their own series');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET pg_prom.max_tables; SELECT pg_reload_conf()');
+
 # --- a database whose lock another session holds does not hold up the others ---
 # (ALTER DATABASE RENAME keeps it to the end of its transaction; a
 # per-database worker must not wait for it with the one job slot)

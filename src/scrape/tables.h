@@ -75,6 +75,7 @@ typedef struct DbCatalog
 	Oid		   *selected_relids;	/* sorted */
 	int			nselected_relids;
 	TimestampTz selected_at;
+	int			selected_limit; /* pg_prom.max_tables it was made with */
 } DbCatalog;
 
 /*

@@ -344,10 +344,12 @@ select_tables(Numbers *n)
 	{
 		for (t = 0; t < h->ntables; t++)
 			db->selected[t] = true;
+		db->selected_limit = limit;
 		return;
 	}
 
-	if (db->selected_at == 0 ||
+	/* again when due, and at once when pg_prom.max_tables changed */
+	if (db->selected_at == 0 || db->selected_limit != limit ||
 		TimestampDifferenceExceeds(db->selected_at, now, SELECT_INTERVAL_MS))
 	{
 		RelCatHeader *sizes = pgprom_tables_sizes(db);
@@ -404,6 +406,7 @@ select_tables(Numbers *n)
 		}
 		qsort(db->selected_relids, db->nselected_relids, sizeof(Oid), oid_cmp);
 		db->selected_at = now;
+		db->selected_limit = limit;
 		pfree(activity);
 		pfree(bytes);
 		pfree(by_activity);
