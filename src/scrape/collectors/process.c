@@ -16,8 +16,10 @@
  * cstime), so that the CPU counter never goes down when a backend exits.
  * No external exporter can attribute the server's resources this way.
  *
- * Bounded: one read of /proc/<pid>/stat per process (and one directory
- * listing of /proc/<pid>/fd), the processes of this instance only.  A
+ * Bounded: one read of /proc/<pid>/stat per process, the processes of this
+ * instance only; their open files (a directory listing each, the costly
+ * part) are counted at most every FDS_INTERVAL_MS and served from the last
+ * count in between.  A
  * process that exits while it is read is skipped.  Linux only: elsewhere
  * nothing is written.
  *
@@ -35,10 +37,24 @@
 #include "storage/fd.h"
 #include "utils/backend_status.h"
 #include "utils/hsearch.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "scrape/collectors/collectors.h"
 #include "shmem.h"
+
+/* Least time between two counts of the instance's open files. */
+#define FDS_INTERVAL_MS 15000
+#define FDS_MAX_TYPES 64
+
+/* The last count of the instance's open files, by backend type. */
+static struct
+{
+	char		backend_type[NAMEDATALEN];
+	double		open_fds;
+}			fds_cache[FDS_MAX_TYPES];
+static int	fds_cache_n = 0;
+static TimestampTz fds_cache_at = 0;
 
 /* What /proc says of one process. */
 typedef struct ProcStat
@@ -183,12 +199,13 @@ max_fds(pid_t pid)
 }
 
 static void
-add_process(HTAB *sums, const char *type, pid_t pid, const ProcStat *st)
+add_process(HTAB *sums, const char *type, pid_t pid, const ProcStat *st,
+			bool count_fds)
 {
 	TypeSums   *s;
 	bool		found;
 	char		key[NAMEDATALEN];
-	double		fds = open_fds(pid);
+	double		fds = count_fds ? open_fds(pid) : 0;
 
 	memset(key, 0, sizeof(key));
 	strlcpy(key, type, sizeof(key));
@@ -259,6 +276,9 @@ write_server(PromWriter *w)
 	double		exited = -1;
 	int			n = pgstat_fetch_stat_numbackends();
 	int			i;
+	TimestampTz now = GetCurrentTimestamp();
+	bool		count_fds = fds_cache_at == 0 ||
+		TimestampDifferenceExceeds(fds_cache_at, now, FDS_INTERVAL_MS);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = NAMEDATALEN;
@@ -269,7 +289,7 @@ write_server(PromWriter *w)
 
 	if (PostmasterPid != 0 && read_stat(PostmasterPid, &st))
 	{
-		add_process(sums, "postmaster", PostmasterPid, &st);
+		add_process(sums, "postmaster", PostmasterPid, &st, count_fds);
 		exited = st.children_cpu_s;
 	}
 	for (i = 1; i <= n; i++)
@@ -288,7 +308,21 @@ write_server(PromWriter *w)
 			type = GetBackgroundWorkerTypeByPid(be->st_procpid);
 		if (type == NULL)
 			type = GetBackendTypeDesc(be->st_backendType);
-		add_process(sums, type, be->st_procpid, &st);
+		add_process(sums, type, be->st_procpid, &st, count_fds);
+	}
+	if (count_fds)
+	{
+		fds_cache_n = 0;
+		hash_seq_init(&seq, sums);
+		while ((s = hash_seq_search(&seq)) != NULL)
+		{
+			if (fds_cache_n < FDS_MAX_TYPES)
+			{
+				strlcpy(fds_cache[fds_cache_n].backend_type, s->backend_type, NAMEDATALEN);
+				fds_cache[fds_cache_n++].open_fds = s->open_fds;
+			}
+		}
+		fds_cache_at = now;
 	}
 
 	if (pgprom_expo_family(w, "pg_prom_server_cpu_seconds_total",
@@ -310,12 +344,12 @@ write_server(PromWriter *w)
 			pgprom_expo_value1(w, "backend_type", s->backend_type, s->rss_bytes);
 	}
 	if (pgprom_expo_family(w, "pg_prom_server_open_fds",
-						   "Open file descriptors of the PostgreSQL instance's processes, by backend type.",
+						   "Open file descriptors of the PostgreSQL instance's processes, by backend type (counted at most every 15 seconds).",
 						   PROM_GAUGE))
 	{
-		hash_seq_init(&seq, sums);
-		while ((s = hash_seq_search(&seq)) != NULL)
-			pgprom_expo_value1(w, "backend_type", s->backend_type, s->open_fds);
+		for (i = 0; i < fds_cache_n; i++)
+			pgprom_expo_value1(w, "backend_type", fds_cache[i].backend_type,
+							   fds_cache[i].open_fds);
 	}
 	if (pgprom_expo_family(w, "pg_prom_server_processes",
 						   "Processes of the PostgreSQL instance, by backend type.",
