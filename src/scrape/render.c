@@ -110,7 +110,6 @@ static const struct
 	{"pg_prom_scrape_duration_seconds", PROM_GAUGE},
 	{"pg_exporter_last_scrape_duration_seconds", PROM_GAUGE},
 	{"pg_exporter_last_scrape_error", PROM_GAUGE},
-	{"pg_exporter_scrapes_total", PROM_COUNTER},
 };
 
 static UnitCache caches[PGPROM_MAX_COLLECTORS];
@@ -730,9 +729,4 @@ pgprom_write_scrape_families(PromWriter *w, List *results, double seconds)
 			failed |= field_of(lfirst(lc), FIELD_SUCCESS) == 0;
 		pgprom_expo_value(w, failed ? 1 : 0);
 	}
-	if (pgprom_shared != NULL &&
-		pgprom_expo_family(w, "pg_exporter_scrapes_total",
-						   "Compatibility name (postgres_exporter's) for pg_prom_scrapes_total.",
-						   PROM_COUNTER))
-		pgprom_expo_value(w, (double) pg_atomic_read_u64(&pgprom_shared->scrapes));
 }

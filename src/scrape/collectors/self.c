@@ -19,14 +19,21 @@ void
 pgprom_collect_self(PromWriter *w)
 {
 	int			i;
+	double		scrapes;
 
 	if (pgprom_shared == NULL)
 		return;
 
+	scrapes = (double) pg_atomic_read_u64(&pgprom_shared->scrapes);
 	if (pgprom_expo_family(w, "pg_prom_scrapes_total",
 						   "Renders of the metrics, over HTTP and through pg_prom_metrics(), since server start.",
 						   PROM_COUNTER))
-		pgprom_expo_value(w, (double) pg_atomic_read_u64(&pgprom_shared->scrapes));
+		pgprom_expo_value(w, scrapes);
+	/* postgres_exporter's name for it, which its mixin reads */
+	if (pgprom_expo_family(w, "pg_exporter_scrapes_total",
+						   "Compatibility name (postgres_exporter's) for pg_prom_scrapes_total.",
+						   PROM_COUNTER))
+		pgprom_expo_value(w, scrapes);
 
 	if (pgprom_expo_family(w, "pg_prom_http_requests_total",
 						   "HTTP requests answered by the pg_prom worker, by status code.",
