@@ -121,14 +121,50 @@ $waiter->quit;
 		$sum += $_ for $text =~ /^pg_prom_server_cpu_seconds_total\{[^}]*\} (\S+)$/mg;
 		return $sum;
 	}
+	sub cpu_of
+	{
+		my ($text, $type) = @_;
+		return sample($text, "pg_prom_server_cpu_seconds_total{backend_type=\"$type\"}") // 0;
+	}
 	my $before = metrics_of($port);
 	$node->safe_psql('postgres', 'SELECT count(*) FROM generate_series(1, 3000000)');
-	my $after = metrics_of($port);
+	# the backend's last slice reaches "exited" once the postmaster reaps it
+	my $after;
+	for my $try (1 .. 100)
+	{
+		$after = metrics_of($port);
+		last if cpu_of($after, 'exited') - cpu_of($before, 'exited') > 0.1;
+		sleep(0.1);
+	}
 	cmp_ok(cpu_total($after) - cpu_total($before), '>', 0.1,
 		'the server\'s CPU counter grows by a busy backend\'s time');
-	cmp_ok(sample($after, 'pg_prom_server_cpu_seconds_total{backend_type="exited"}')
-		  - sample($before, 'pg_prom_server_cpu_seconds_total{backend_type="exited"}'), '>', 0.1,
-		'which is counted under "exited" once the backend has ended');
+	cmp_ok(cpu_of($after, 'exited') - cpu_of($before, 'exited'), '>', 0.1,
+		'which is counted under "exited" when the backend ended between two scrapes');
+
+	# a backend seen busy by a scrape keeps its time under its type once it ends:
+	# no series goes down (rate() would read a reset)
+	my $busy = $node->background_psql('postgres');
+	$busy->query_safe('SELECT count(*) FROM generate_series(1, 3000000)');
+	my $seen = metrics_of($port);
+	my $busy_pid = $busy->query_safe('SELECT pg_backend_pid()');
+	$busy_pid =~ s/\s+//g;
+	$busy->quit;
+	$node->poll_query_until('postgres',
+		"SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $busy_pid)")
+	  or die "backend $busy_pid did not end";
+	my $gone = metrics_of($port);
+	my @down;
+	while ($seen =~ /^(pg_prom_server_cpu_seconds_total\{[^}]*\}) (\S+)$/mg)
+	{
+		my ($series, $v) = ($1, $2);
+		my ($now) = $gone =~ /^\Q$series\E (\S+)$/m;
+		push @down, "$series $v -> " . ($now // 'absent')
+		  if !defined $now || $now < $v;
+	}
+	is(join(', ', @down), '', 'no CPU series goes down when a backend ends');
+	cmp_ok(cpu_of($gone, 'client backend'), '>=', cpu_of($seen, 'client backend') ,
+		'the client backends\' counter keeps the ended backend\'s time');
+	cmp_ok(cpu_of($seen, 'client backend'), '>', 0.1, 'which was counted while it lived');
 }
 
 # --- postgres_exporter's health names ---------------------------------------------

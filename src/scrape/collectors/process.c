@@ -11,10 +11,19 @@
  * open files keep their meaning.  The instance's figures are
  * pg_prom_server_*{backend_type}: the postmaster ("postmaster"), every
  * process in the backend status table (client backends, background
- * workers by their type, auxiliary processes) and, for CPU, the children
- * the postmaster has reaped ("exited": their time is in its cutime and
- * cstime), so that the CPU counter never goes down when a backend exits.
- * No external exporter can attribute the server's resources this way.
+ * workers by their type, auxiliary processes).  No external exporter can
+ * attribute the server's resources this way.
+ *
+ * The CPU counters never go down, per series: a process's time is added to
+ * its type's counter as it grows between scrapes (a pid is followed with its
+ * start time, so a reused pid is another process), and stays there when the
+ * process ends.  The part an ended process spent since it was last seen, and
+ * the whole of processes that lived between two scrapes, is in the
+ * postmaster's cutime + cstime once it has reaped them: "exited" is that
+ * total less what the type counters already hold, never shown smaller than
+ * before (a child reaped while a scrape reads is counted at the next one).
+ * The counters live in the process that scrapes (the collector worker, or a
+ * session calling pg_prom_metrics()) and start from the processes' totals.
  *
  * Bounded: one read of /proc/<pid>/stat per process, the processes of this
  * instance only; their open files (a directory listing each, the costly
@@ -37,6 +46,7 @@
 #include "storage/fd.h"
 #include "utils/backend_status.h"
 #include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -62,16 +72,41 @@ typedef struct ProcStat
 	double		cpu_s;			/* utime + stime */
 	double		children_cpu_s; /* cutime + cstime: reaped children */
 	double		start_s;		/* since the epoch */
+	unsigned long long start_ticks; /* since boot: tells reused pids apart */
 	double		rss_bytes;
 	double		vsize_bytes;
 } ProcStat;
+
+/* A process seen by an earlier scrape, followed until it is reaped. */
+typedef struct Followed
+{
+	pid_t		pid;			/* hash key */
+	unsigned long long start_ticks;
+	char		backend_type[NAMEDATALEN];
+	double		cpu_s;			/* at the last look */
+	uint64		seen;			/* the scrape that last saw it */
+} Followed;
+
+/* The CPU counter of one backend type. */
+typedef struct TypeCpu
+{
+	char		backend_type[NAMEDATALEN];	/* hash key */
+	double		cpu_s;
+} TypeCpu;
+
+#define CPU_MAX_TYPES 128
+
+static HTAB *followed = NULL;
+static HTAB *type_cpu = NULL;
+static uint64 scrape_no = 0;
+static double reaped_followed_cpu = 0;	/* last looks of reaped processes */
+static double exited_shown = -1;
 
 /* Sums per backend type. */
 typedef struct TypeSums
 {
 	char		backend_type[NAMEDATALEN];
 	double		processes;
-	double		cpu_s;
 	double		rss_bytes;
 	double		open_fds;
 } TypeSums;
@@ -143,6 +178,7 @@ read_stat(pid_t pid, ProcStat *st)
 	st->cpu_s = (utime + stime) / tick;
 	st->children_cpu_s = (cutime + cstime) / tick;
 	st->start_s = boot_time_s() + starttime / tick;
+	st->start_ticks = starttime;
 	st->vsize_bytes = (double) vsize;
 	st->rss_bytes = (double) rss * (double) sysconf(_SC_PAGESIZE);
 	return true;
@@ -213,15 +249,113 @@ add_process(HTAB *sums, const char *type, pid_t pid, const ProcStat *st,
 	if (!found)
 	{
 		s->processes = 0;
-		s->cpu_s = 0;
 		s->rss_bytes = 0;
 		s->open_fds = 0;
 	}
 	s->processes += 1;
-	s->cpu_s += st->cpu_s;
 	s->rss_bytes += st->rss_bytes;
 	if (fds > 0)
 		s->open_fds += fds;
+}
+
+static void
+cpu_tables_init(void)
+{
+	HASHCTL		ctl;
+
+	if (followed != NULL)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(pid_t);
+	ctl.entrysize = sizeof(Followed);
+	ctl.hcxt = TopMemoryContext;
+	followed = hash_create("pg_prom followed processes", 256, &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(TypeCpu);
+	ctl.hcxt = TopMemoryContext;
+	type_cpu = hash_create("pg_prom CPU by backend type", 32, &ctl,
+						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/* Adds cpu_s to the counter of type (types past CPU_MAX_TYPES: "other"). */
+static void
+type_cpu_add(const char *type, double cpu_s)
+{
+	char		key[NAMEDATALEN];
+	TypeCpu    *t;
+	bool		found;
+
+	memset(key, 0, sizeof(key));
+	strlcpy(key, type, sizeof(key));
+	t = hash_search(type_cpu, key, HASH_FIND, NULL);
+	if (t == NULL)
+	{
+		if (hash_get_num_entries(type_cpu) >= CPU_MAX_TYPES)
+		{
+			memset(key, 0, sizeof(key));
+			strlcpy(key, "other", sizeof(key));
+		}
+		t = hash_search(type_cpu, key, HASH_ENTER, &found);
+		if (!found)
+			t->cpu_s = 0;
+	}
+	if (cpu_s > 0)
+		t->cpu_s += cpu_s;
+}
+
+/* A live process of type: what it used since the last look goes to type. */
+static void
+follow(pid_t pid, const char *type, const ProcStat *st)
+{
+	Followed   *f;
+	bool		found;
+
+	f = hash_search(followed, &pid, HASH_ENTER, &found);
+	if (found && f->start_ticks != st->start_ticks)
+	{
+		/* the pid was reaped and given to another process since */
+		reaped_followed_cpu += f->cpu_s;
+		found = false;
+	}
+	type_cpu_add(type, found ? st->cpu_s - f->cpu_s : st->cpu_s);
+	f->start_ticks = st->start_ticks;
+	strlcpy(f->backend_type, type, NAMEDATALEN);
+	if (!found || st->cpu_s > f->cpu_s)
+		f->cpu_s = st->cpu_s;
+	f->seen = scrape_no;
+}
+
+/*
+ * Followed processes this scrape did not meet (ended, or ending: out of the
+ * status table but not yet reaped): the time of the ones still in /proc goes
+ * to their type; the ones reaped are forgotten, their time is in the
+ * postmaster's children total.
+ */
+static void
+sweep_followed(void)
+{
+	HASH_SEQ_STATUS seq;
+	Followed   *f;
+	ProcStat	st;
+
+	hash_seq_init(&seq, followed);
+	while ((f = hash_seq_search(&seq)) != NULL)
+	{
+		if (f->seen == scrape_no)
+			continue;
+		if (read_stat(f->pid, &st) && st.start_ticks == f->start_ticks)
+		{
+			type_cpu_add(f->backend_type, st.cpu_s - f->cpu_s);
+			if (st.cpu_s > f->cpu_s)
+				f->cpu_s = st.cpu_s;
+			f->seen = scrape_no;
+			continue;
+		}
+		reaped_followed_cpu += f->cpu_s;
+		(void) hash_search(followed, &f->pid, HASH_REMOVE, NULL);
+	}
 }
 
 static void
@@ -272,8 +406,10 @@ write_server(PromWriter *w)
 	HTAB	   *sums;
 	HASH_SEQ_STATUS seq;
 	TypeSums   *s;
+	TypeCpu    *t;
 	ProcStat	st;
-	double		exited = -1;
+	bool		have_children = false;
+	double		children_cpu_s = 0;
 	int			n = pgstat_fetch_stat_numbackends();
 	int			i;
 	TimestampTz now = GetCurrentTimestamp();
@@ -286,11 +422,16 @@ write_server(PromWriter *w)
 	ctl.hcxt = CurrentMemoryContext;
 	sums = hash_create("pg_prom server processes", 32, &ctl,
 					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	cpu_tables_init();
+	scrape_no++;
 
+	/* the postmaster's children total first: see the header comment */
 	if (PostmasterPid != 0 && read_stat(PostmasterPid, &st))
 	{
 		add_process(sums, "postmaster", PostmasterPid, &st, count_fds);
-		exited = st.children_cpu_s;
+		follow(PostmasterPid, "postmaster", &st);
+		have_children = true;
+		children_cpu_s = st.children_cpu_s;
 	}
 	for (i = 1; i <= n; i++)
 	{
@@ -309,7 +450,12 @@ write_server(PromWriter *w)
 		if (type == NULL)
 			type = GetBackendTypeDesc(be->st_backendType);
 		add_process(sums, type, be->st_procpid, &st, count_fds);
+		follow(be->st_procpid, type, &st);
 	}
+	sweep_followed();
+	if (have_children &&
+		children_cpu_s - reaped_followed_cpu > exited_shown)
+		exited_shown = children_cpu_s - reaped_followed_cpu;
 	if (count_fds)
 	{
 		fds_cache_n = 0;
@@ -326,14 +472,14 @@ write_server(PromWriter *w)
 	}
 
 	if (pgprom_expo_family(w, "pg_prom_server_cpu_seconds_total",
-						   "User and system CPU time of the PostgreSQL instance's processes, by backend type, from /proc; \"exited\" is the time of the postmaster's children that have ended.",
+						   "User and system CPU time of the PostgreSQL instance's processes, by backend type, from /proc; a type keeps the time of its processes that ended, \"exited\" holds what ended processes used after they were last seen.",
 						   PROM_COUNTER))
 	{
-		hash_seq_init(&seq, sums);
-		while ((s = hash_seq_search(&seq)) != NULL)
-			pgprom_expo_value1(w, "backend_type", s->backend_type, s->cpu_s);
-		if (exited >= 0)
-			pgprom_expo_value1(w, "backend_type", "exited", exited);
+		hash_seq_init(&seq, type_cpu);
+		while ((t = hash_seq_search(&seq)) != NULL)
+			pgprom_expo_value1(w, "backend_type", t->backend_type, t->cpu_s);
+		if (exited_shown >= 0)
+			pgprom_expo_value1(w, "backend_type", "exited", exited_shown);
 	}
 	if (pgprom_expo_family(w, "pg_prom_server_resident_memory_bytes",
 						   "Resident memory of the PostgreSQL instance's processes, by backend type (shared memory a process has touched counts in each of them).",
