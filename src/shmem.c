@@ -50,6 +50,7 @@ pgprom_shmem_init(void)
 		pgprom_shared->collector_latch = NULL;
 		pgprom_shared->collector_pid = 0;
 		pgprom_shared->collect_handle = DSM_HANDLE_INVALID;
+		pgprom_shared->collect_slot = 0;
 		pgprom_shared->collect_seq = 0;
 		pg_atomic_init_u64(&pgprom_shared->scrapes, 0);
 		for (i = 0; i < PGPROM_NUM_HTTP_CODES; i++)

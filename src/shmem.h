@@ -30,13 +30,14 @@ typedef struct PgPromShared
 	/*
 	 * The handoff between the endpoint and the collector worker, under mutex:
 	 * the collector publishes its latch once connected (NULL while none is),
-	 * the endpoint publishes the segment of the collection it wants and bumps
-	 * collect_seq.
+	 * the endpoint publishes its channel segment and the slot of the
+	 * collection it wants (stream.h) and bumps collect_seq.
 	 */
 	slock_t		mutex;
 	Latch	   *collector_latch;
 	pid_t		collector_pid;
 	dsm_handle	collect_handle;
+	int			collect_slot;
 	uint32		collect_seq;
 
 	pg_atomic_uint64 scrapes;	/* renders, both doors */

@@ -55,7 +55,7 @@ typedef struct Job
 } Job;
 
 static void collector_exit(int code, Datum arg);
-static void serve(dsm_handle handle);
+static void serve(dsm_handle handle, int slot);
 
 void
 pgprom_collector_main(Datum main_arg)
@@ -102,6 +102,7 @@ pgprom_collector_main(Datum main_arg)
 	for (;;)
 	{
 		dsm_handle	handle = DSM_HANDLE_INVALID;
+		int			slot = 0;
 		uint32		seq;
 		long		timeout = pgprom_tables_wakeup_ms();
 
@@ -123,12 +124,15 @@ pgprom_collector_main(Datum main_arg)
 		SpinLockAcquire(&pgprom_shared->mutex);
 		seq = pgprom_shared->collect_seq;
 		if (seq != last_seq)
+		{
 			handle = pgprom_shared->collect_handle;
+			slot = pgprom_shared->collect_slot;
+		}
 		SpinLockRelease(&pgprom_shared->mutex);
 		if (seq != last_seq)
 		{
 			last_seq = seq;
-			serve(handle);
+			serve(handle, slot);
 		}
 
 		pgprom_tables_tick();
@@ -157,27 +161,44 @@ render_job(void *arg)
 	pgprom_render(&scratch, job->mask, job->sink);
 }
 
-/* Render one collection into its queue. */
+/*
+ * Render one collection into its queue, in slot of the endpoint's channel.
+ * The channel stays mapped between collections; a new handle means the
+ * endpoint made a new channel (the old one is let go).
+ */
 static void
-serve(dsm_handle handle)
+serve(dsm_handle handle, int slot)
 {
-	ResourceOwner oldowner = CurrentResourceOwner;
-	dsm_segment *seg;
+	static dsm_segment *channel = NULL;
+	static dsm_handle channel_handle = DSM_HANDLE_INVALID;
 	CollectRequest *req;
 	shm_mq	   *mq;
 	shm_mq_handle *mqh;
 	StreamSink	sink;
 	Job			job;
 
-	CurrentResourceOwner = NULL;	/* the mapping lives until we detach */
-	seg = dsm_attach(handle);
-	CurrentResourceOwner = oldowner;
-	if (seg == NULL)
-		return;					/* the endpoint gave up on it already */
-	req = dsm_segment_address(seg);
+	if (slot < 0 || slot >= PGPROM_COLLECT_SLOTS)
+		return;
+	if (channel != NULL && channel_handle != handle)
+	{
+		dsm_detach(channel);
+		channel = NULL;
+	}
+	if (channel == NULL)
+	{
+		ResourceOwner oldowner = CurrentResourceOwner;
+
+		CurrentResourceOwner = NULL;	/* mapped until the next channel */
+		channel = dsm_attach(handle);
+		CurrentResourceOwner = oldowner;
+		if (channel == NULL)
+			return;				/* the endpoint gave up on it already */
+		channel_handle = handle;
+	}
+	req = PGPROM_COLLECT_SLOT(dsm_segment_address(channel), slot);
 	mq = (shm_mq *) ((char *) req + PGPROM_COLLECT_QUEUE_OFFSET);
 	shm_mq_set_sender(mq, MyProc);
-	mqh = shm_mq_attach(mq, seg, NULL);
+	mqh = shm_mq_attach(mq, channel, NULL);
 	pgprom_stream_sink_init(&sink, mqh);
 
 	job.mask = req->mask;
@@ -186,5 +207,4 @@ serve(dsm_handle handle)
 		(void) pgprom_stream_send_error(mqh, "the scrape failed; see the server log");
 
 	shm_mq_detach(mqh);
-	dsm_detach(seg);
 }

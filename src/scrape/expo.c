@@ -187,12 +187,28 @@ pgprom_expo_reserve(PromWriter *w, const char *name, PromType type)
 }
 
 /*
- * Begin a family.  Returns false, and leaves no family open, when the name
- * is invalid or already used in this scrape: the caller's samples for it
- * are then silently skipped (the refusal is counted as a duplicate).
+ * The two comment lines that open a family: HELP (escaped) and TYPE.  For
+ * collectors that write the same families at every scrape and keep them
+ * (pgprom_expo_family_written).
  */
-bool
-pgprom_expo_family(PromWriter *w, const char *name, const char *help, PromType type)
+void
+pgprom_expo_family_header(StringInfo buf, const char *name, const char *help,
+						  PromType type)
+{
+	appendStringInfoString(buf, "# HELP ");
+	appendStringInfoString(buf, name);
+	appendStringInfoChar(buf, ' ');
+	append_escaped(buf, help ? help : "", false);
+	appendStringInfoString(buf, "\n# TYPE ");
+	appendStringInfoString(buf, name);
+	appendStringInfoChar(buf, ' ');
+	appendStringInfoString(buf, type_names[type]);
+	appendStringInfoChar(buf, '\n');
+}
+
+/* Reserve and open a family; false when its name cannot be used. */
+static bool
+open_family(PromWriter *w, const char *name, PromType type)
 {
 	w->open = false;
 	if (!pgprom_valid_metric_name(name) || !reserve_family(w, name, type))
@@ -205,16 +221,34 @@ pgprom_expo_family(PromWriter *w, const char *name, const char *help, PromType t
 	w->open = true;
 	w->gen++;
 	w->count = 0;
+	return true;
+}
 
-	appendStringInfoString(w->out, "# HELP ");
-	appendStringInfoString(w->out, name);
-	appendStringInfoChar(w->out, ' ');
-	append_escaped(w->out, help ? help : "", false);
-	appendStringInfoString(w->out, "\n# TYPE ");
-	appendStringInfoString(w->out, name);
-	appendStringInfoChar(w->out, ' ');
-	appendStringInfoString(w->out, type_names[type]);
-	appendStringInfoChar(w->out, '\n');
+/*
+ * Begin a family.  Returns false, and leaves no family open, when the name
+ * is invalid or already used in this scrape: the caller's samples for it
+ * are then silently skipped (the refusal is counted as a duplicate).
+ */
+bool
+pgprom_expo_family(PromWriter *w, const char *name, const char *help, PromType type)
+{
+	if (!open_family(w, name, type))
+		return false;
+	pgprom_expo_family_header(w->out, name, help, type);
+	return true;
+}
+
+/*
+ * pgprom_expo_family, with the header made earlier by
+ * pgprom_expo_family_header for the same name and type.
+ */
+bool
+pgprom_expo_family_written(PromWriter *w, const char *name, PromType type,
+						   const char *header, int header_len)
+{
+	if (!open_family(w, name, type))
+		return false;
+	appendBinaryStringInfo(w->out, header, header_len);
 	return true;
 }
 

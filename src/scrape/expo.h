@@ -35,6 +35,11 @@ typedef struct PromMark
 } PromMark;
 
 extern PromWriter *pgprom_expo_create(StringInfo out);
+extern void pgprom_expo_family_header(StringInfo buf, const char *name,
+									  const char *help, PromType type);
+extern bool pgprom_expo_family_written(PromWriter *w, const char *name,
+									   PromType type, const char *header,
+									   int header_len);
 extern bool pgprom_expo_family(PromWriter *w, const char *name, const char *help,
 							   PromType type);
 extern void pgprom_expo_sample(PromWriter *w, const char *suffix, int nlabels,

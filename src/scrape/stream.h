@@ -83,14 +83,26 @@ extern bool pgprom_stream_send_error(shm_mq_handle *mqh, const char *message);
 #define PGPROM_STREAM_QUEUE_SIZE (1024 * 1024)
 
 /*
- * The segment of a collection the endpoint asks the collector for: this
- * request, then the queue the collector streams its units into.
+ * The channel between the endpoint and the collector: one dynamic shared
+ * memory segment the endpoint makes once and keeps, of PGPROM_COLLECT_SLOTS
+ * slots used in turn, each this request and then the queue the collector
+ * streams a collection's units into.  A slot is written again only after a
+ * collection in the other slot ended cleanly (the collector had let go of
+ * this one before it began that one); after any other ending the endpoint
+ * makes a new segment.
  */
 typedef struct CollectRequest
 {
 	uint64		mask;			/* the collectors to run */
 } CollectRequest;
 
+#define PGPROM_COLLECT_SLOTS 2
 #define PGPROM_COLLECT_QUEUE_OFFSET MAXALIGN(sizeof(CollectRequest))
+#define PGPROM_COLLECT_SLOT_SIZE \
+	MAXALIGN(PGPROM_COLLECT_QUEUE_OFFSET + PGPROM_STREAM_QUEUE_SIZE)
+
+/* The request of slot i of a channel mapped at base. */
+#define PGPROM_COLLECT_SLOT(base, i) \
+	((CollectRequest *) ((char *) (base) + (Size) (i) * PGPROM_COLLECT_SLOT_SIZE))
 
 #endif							/* PG_PROM_STREAM_H */

@@ -6,9 +6,10 @@
  * The endpoint never renders: it asks the collector worker (a process
  * connected to pg_prom.database, started and restarted from here) for a
  * collection and reads it back unit by unit over a queue in a dynamic
- * shared memory segment it creates for that collection (stream.c).  All of
- * it happens from the event loop without blocking: the queue is read with
- * nowait, and the collector's sends wake the endpoint's latch.
+ * shared memory segment made once and kept, the channel (its slots and
+ * when one may be reused: stream.h).  All of it happens from the event
+ * loop without blocking: the queue is read with nowait, and the
+ * collector's sends wake the endpoint's latch.
  *
  * Sharing: clients asking for the same collectors while a collection for
  * them runs or waits get that collection; with pg_prom.min_scrape_interval
@@ -86,7 +87,7 @@ struct Collection
 	StringInfoData text;		/* the units' text, then the whole body */
 	List	   *results;		/* ScrapeResult *, in unit order */
 	char		running[PGPROM_LABEL_MAX];	/* started, not finished */
-	dsm_segment *seg;
+	bool		clean;			/* the collector sent its last message */
 	shm_mq_handle *mqh;
 	StringInfo	bodies[NUM_BODY_FORMATS];	/* made on first use */
 };
@@ -98,6 +99,10 @@ static List *recent = NIL;		/* Collection *, finished, newest first */
 
 static BackgroundWorkerHandle *collector = NULL;
 static TimestampTz collector_next_start = 0;
+
+/* The channel segment (NULL: make one at the next collection), its next slot. */
+static dsm_segment *channel = NULL;
+static int	channel_slot = 0;
 
 static void finish(Collection *c, const char *stopped_why);
 
@@ -252,11 +257,7 @@ pgprom_collection_release(Collection *c)
 {
 	Assert(c->refs > 0);
 	if (--c->refs == 0)
-	{
-		if (c->seg)
-			dsm_detach(c->seg);
 		MemoryContextDelete(c->cxt);
-	}
 }
 
 bool
@@ -273,27 +274,35 @@ start_collection(Collection *c)
 	shm_mq	   *mq;
 	Latch	   *latch;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	int			slot;
 
-	CurrentResourceOwner = NULL;	/* the mapping lives until finish() */
-	c->seg = dsm_create(PGPROM_COLLECT_QUEUE_OFFSET + PGPROM_STREAM_QUEUE_SIZE,
-						DSM_CREATE_NULL_IF_MAXSEGMENTS);
-	CurrentResourceOwner = oldowner;
 	c->started = true;
 	c->started_at = GetCurrentTimestamp();
-	if (c->seg == NULL)
+	if (channel == NULL)
 	{
-		finish(c, "no dynamic shared memory segment was free for the collection");
-		c->status = 503;
-		return;
+		CurrentResourceOwner = NULL;	/* mapped until channel_retire() */
+		channel = dsm_create(PGPROM_COLLECT_SLOTS * PGPROM_COLLECT_SLOT_SIZE,
+							 DSM_CREATE_NULL_IF_MAXSEGMENTS);
+		CurrentResourceOwner = oldowner;
+		channel_slot = 0;
+		if (channel == NULL)
+		{
+			finish(c, "no dynamic shared memory segment was free for the collection");
+			c->status = 503;
+			return;
+		}
 	}
-	req = dsm_segment_address(c->seg);
+	slot = channel_slot;
+	channel_slot = (channel_slot + 1) % PGPROM_COLLECT_SLOTS;
+	req = PGPROM_COLLECT_SLOT(dsm_segment_address(channel), slot);
 	req->mask = c->mask;
 	mq = shm_mq_create((char *) req + PGPROM_COLLECT_QUEUE_OFFSET, PGPROM_STREAM_QUEUE_SIZE);
 	shm_mq_set_receiver(mq, MyProc);
-	c->mqh = shm_mq_attach(mq, c->seg, collector);
+	c->mqh = shm_mq_attach(mq, channel, collector);
 
 	SpinLockAcquire(&pgprom_shared->mutex);
-	pgprom_shared->collect_handle = dsm_segment_handle(c->seg);
+	pgprom_shared->collect_handle = dsm_segment_handle(channel);
+	pgprom_shared->collect_slot = slot;
 	pgprom_shared->collect_seq++;
 	latch = pgprom_shared->collector_latch;
 	SpinLockRelease(&pgprom_shared->mutex);
@@ -387,9 +396,11 @@ read_messages(Collection *c)
 				}
 				break;
 			case STREAM_DONE:
+				c->clean = true;
 				finish(c, NULL);
 				return true;
 			case STREAM_ERROR:
+				c->clean = true;
 				finish(c, NULL);
 				c->status = 500;
 				c->why = MemoryContextStrdup(c->cxt, "The scrape failed; see the server log.\n");
@@ -438,11 +449,16 @@ finish(Collection *c, const char *stopped_why)
 	{
 		shm_mq_detach(c->mqh);
 		c->mqh = NULL;
-	}
-	if (c->seg)
-	{
-		dsm_detach(c->seg);
-		c->seg = NULL;
+
+		/*
+		 * The collector may still write into this slot (stopped, or sending
+		 * more than we take): never reuse the segment, make a new one.
+		 */
+		if (!c->clean && channel != NULL)
+		{
+			dsm_detach(channel);
+			channel = NULL;
+		}
 	}
 
 	if (stopped_why)
