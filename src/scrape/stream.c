@@ -28,9 +28,16 @@
 /* Largest TEXT message: the reader's buffer per message stays small. */
 #define TEXT_CHUNK (256 * 1024)
 
+/*
+ * Send one message.  Unless flush, it stays invisible to the endpoint (and
+ * the endpoint asleep) until a later flushed message, or until a quarter of
+ * the queue is waiting: a unit's text and result go out with the start of
+ * the next unit (which, if it hangs, is then named as the one running) or
+ * with the end, one wake-up of the endpoint per unit.
+ */
 static bool
 send_parts(StreamSink *s, char kind, const void *a, Size alen,
-		   const void *b, Size blen)
+		   const void *b, Size blen, bool flush)
 {
 	shm_mq_iovec iov[3];
 	int			n = 0;
@@ -50,7 +57,7 @@ send_parts(StreamSink *s, char kind, const void *a, Size alen,
 		iov[n].data = b;
 		iov[n++].len = blen;
 	}
-	r = shm_mq_sendv(s->mqh, iov, n, false, true);
+	r = shm_mq_sendv(s->mqh, iov, n, false, flush);
 	if (r != SHM_MQ_SUCCESS)
 		s->detached = true;
 	return r == SHM_MQ_SUCCESS;
@@ -60,7 +67,7 @@ static void
 sink_start(ScrapeSink *sink, const char *label)
 {
 	(void) send_parts((StreamSink *) sink, STREAM_START, label,
-					  strlen(label) + 1, NULL, 0);
+					  strlen(label) + 1, NULL, 0, true);
 }
 
 static void
@@ -82,12 +89,13 @@ sink_text(ScrapeSink *sink, const char *text, int len, List *families)
 			appendStringInfoString(&buf, ref->name);
 			appendStringInfoChar(&buf, '\0');
 		}
-		(void) send_parts(s, STREAM_FAMILIES, buf.data, buf.len, NULL, 0);
+		(void) send_parts(s, STREAM_FAMILIES, buf.data, buf.len, NULL, 0,
+						  false);
 		pfree(buf.data);
 	}
 	for (off = 0; off < len; off += TEXT_CHUNK)
 		if (!send_parts(s, STREAM_TEXT, text +off, Min(TEXT_CHUNK, len - off),
-						NULL, 0))
+						NULL, 0, false))
 			return;
 }
 
@@ -118,14 +126,14 @@ sink_result(ScrapeSink *sink, const ScrapeResult *result, const char *message)
 		appendBinaryStringInfo(&tail, message, Min(strlen(message), 1000));
 	appendStringInfoChar(&tail, '\0');
 	(void) send_parts((StreamSink *) sink, STREAM_RESULT, &wire, sizeof(wire),
-					  tail.data, tail.len);
+					  tail.data, tail.len, false);
 	pfree(tail.data);
 }
 
 static void
 sink_done(ScrapeSink *sink)
 {
-	(void) send_parts((StreamSink *) sink, STREAM_DONE, NULL, 0, NULL, 0);
+	(void) send_parts((StreamSink *) sink, STREAM_DONE, NULL, 0, NULL, 0, true);
 }
 
 void
@@ -145,7 +153,8 @@ pgprom_stream_send_error(shm_mq_handle *mqh, const char *message)
 	StreamSink	s;
 
 	pgprom_stream_sink_init(&s, mqh);
-	return send_parts(&s, STREAM_ERROR, message, strlen(message) + 1, NULL, 0);
+	return send_parts(&s, STREAM_ERROR, message, strlen(message) + 1, NULL, 0,
+					  true);
 }
 
 /* A NUL-terminated string inside [p, end), or NULL. */

@@ -13,12 +13,61 @@
  * classic example queries.yaml named one differently (pg_replication_lag),
  * both names are served; they do not collide.
  *
+ * Most servers have no WAL sender and no slot: the two collectors look at
+ * shared memory first and skip their query (a join of three set-returning
+ * functions, planned once but set up and run at every scrape) when it could
+ * only return no rows; the families are written the same either way.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "replication/slot.h"
+#include "replication/walsender.h"
+#include "replication/walsender_private.h"
+#include "storage/lwlock.h"
+#include "storage/spin.h"
+
 #include "scrape/collectors/collectors.h"
 #include "scrape/query.h"
+
+/* Whether a WAL sender runs (else pg_stat_replication has no rows). */
+static bool
+any_walsender(void)
+{
+	int			i;
+
+	if (WalSndCtl == NULL)
+		return true;			/* cannot tell: ask */
+	for (i = 0; i < max_wal_senders; i++)
+	{
+		WalSnd	   *ws = &WalSndCtl->walsnds[i];
+		pid_t		pid;
+
+		SpinLockAcquire(&ws->mutex);
+		pid = ws->pid;
+		SpinLockRelease(&ws->mutex);
+		if (pid != 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a replication slot exists (else pg_replication_slots is empty). */
+static bool
+any_slot(void)
+{
+	bool		found = false;
+	int			i;
+
+	if (ReplicationSlotCtl == NULL)
+		return true;
+	LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
+	for (i = 0; i < max_replication_slots && !found; i++)
+		found = ReplicationSlotCtl->replication_slots[i].in_use;
+	LWLockRelease(ReplicationSlotControlLock);
+	return found;
+}
 
 void
 pgprom_collect_replication(PromWriter *w)
@@ -67,18 +116,19 @@ pgprom_collect_stat_replication(PromWriter *w)
 		PROM_GAUGE, 7, 1, true, REPL_LABELS},
 	};
 #undef REPL_LABELS
-	uint64		n;
+	uint64		n = 0;
 
-	n = pgprom_query(&plan,
-					 "WITH pos AS (SELECT CASE WHEN pg_catalog.pg_is_in_recovery()"
-					 "  THEN pg_catalog.pg_last_wal_receive_lsn() ELSE pg_catalog.pg_current_wal_lsn() END AS lsn)"
-					 " SELECT r.application_name, COALESCE(pg_catalog.host(r.client_addr), ''),"
-					 "  COALESCE(r.state, ''), COALESCE(s.slot_name::pg_catalog.text, ''), r.pid::pg_catalog.text,"
-					 "  (pos.lsn OPERATOR(pg_catalog.-) '0/0'::pg_catalog.pg_lsn)::pg_catalog.float8,"
-					 "  (pos.lsn OPERATOR(pg_catalog.-) r.replay_lsn)::pg_catalog.float8"
-					 " FROM pg_catalog.pg_stat_replication r CROSS JOIN pos"
-					 " LEFT JOIN pg_catalog.pg_replication_slots s ON s.active_pid OPERATOR(pg_catalog.=) r.pid"
-					 " ORDER BY r.pid");
+	if (any_walsender())
+		n = pgprom_query(&plan,
+						 "WITH pos AS (SELECT CASE WHEN pg_catalog.pg_is_in_recovery()"
+						 "  THEN pg_catalog.pg_last_wal_receive_lsn() ELSE pg_catalog.pg_current_wal_lsn() END AS lsn)"
+						 " SELECT r.application_name, COALESCE(pg_catalog.host(r.client_addr), ''),"
+						 "  COALESCE(r.state, ''), COALESCE(s.slot_name::pg_catalog.text, ''), r.pid::pg_catalog.text,"
+						 "  (pos.lsn OPERATOR(pg_catalog.-) '0/0'::pg_catalog.pg_lsn)::pg_catalog.float8,"
+						 "  (pos.lsn OPERATOR(pg_catalog.-) r.replay_lsn)::pg_catalog.float8"
+						 " FROM pg_catalog.pg_stat_replication r CROSS JOIN pos"
+						 " LEFT JOIN pg_catalog.pg_replication_slots s ON s.active_pid OPERATOR(pg_catalog.=) r.pid"
+						 " ORDER BY r.pid");
 	pgprom_emit_families(w, n, specs, lengthof(specs));
 }
 
@@ -109,21 +159,22 @@ pgprom_collect_replication_slots(PromWriter *w)
 	};
 #undef BY_DB
 #undef BY_TYPE
-	uint64		n;
+	uint64		n = 0;
 
-	n = pgprom_query(&plan,
-					 "WITH pos AS (SELECT CASE WHEN pg_catalog.pg_is_in_recovery()"
-					 "  THEN pg_catalog.pg_last_wal_receive_lsn() ELSE pg_catalog.pg_current_wal_lsn() END AS lsn)"
-					 " SELECT s.slot_name::pg_catalog.text, COALESCE(s.database::pg_catalog.text, ''), s.slot_type,"
-					 "  s.active::pg_catalog.int4::pg_catalog.float8,"
-					 "  (pos.lsn OPERATOR(pg_catalog.-) s.restart_lsn)::pg_catalog.float8,"
-					 "  (pos.lsn OPERATOR(pg_catalog.-) '0/0'::pg_catalog.pg_lsn)::pg_catalog.float8,"
-					 "  (COALESCE(s.confirmed_flush_lsn, '0/0') OPERATOR(pg_catalog.-) '0/0'::pg_catalog.pg_lsn)::pg_catalog.float8,"
-					 "  s.safe_wal_size::pg_catalog.float8,"
-					 "  s.wal_status,"
-					 "  CASE WHEN s.wal_status IS NULL THEN NULL ELSE 1 END::pg_catalog.float8"
-					 " FROM pg_catalog.pg_replication_slots s CROSS JOIN pos"
-					 " ORDER BY s.slot_name");
+	if (any_slot())
+		n = pgprom_query(&plan,
+						 "WITH pos AS (SELECT CASE WHEN pg_catalog.pg_is_in_recovery()"
+						 "  THEN pg_catalog.pg_last_wal_receive_lsn() ELSE pg_catalog.pg_current_wal_lsn() END AS lsn)"
+						 " SELECT s.slot_name::pg_catalog.text, COALESCE(s.database::pg_catalog.text, ''), s.slot_type,"
+						 "  s.active::pg_catalog.int4::pg_catalog.float8,"
+						 "  (pos.lsn OPERATOR(pg_catalog.-) s.restart_lsn)::pg_catalog.float8,"
+						 "  (pos.lsn OPERATOR(pg_catalog.-) '0/0'::pg_catalog.pg_lsn)::pg_catalog.float8,"
+						 "  (COALESCE(s.confirmed_flush_lsn, '0/0') OPERATOR(pg_catalog.-) '0/0'::pg_catalog.pg_lsn)::pg_catalog.float8,"
+						 "  s.safe_wal_size::pg_catalog.float8,"
+						 "  s.wal_status,"
+						 "  CASE WHEN s.wal_status IS NULL THEN NULL ELSE 1 END::pg_catalog.float8"
+						 " FROM pg_catalog.pg_replication_slots s CROSS JOIN pos"
+						 " ORDER BY s.slot_name");
 	pgprom_emit_families(w, n, specs, lengthof(specs));
 	pgprom_emit_families(w, n, status_specs, lengthof(status_specs));
 }
