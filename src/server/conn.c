@@ -377,9 +377,12 @@ conn_send(Conn *c, int status, bool close_after)
 	conn_write(c);
 }
 
-/* Send buf[*off..len); false when the connection is done for. */
+/*
+ * Send buf[*off..len); false when the connection is done for.  more: more
+ * follows at once (plain TCP: held back to share a segment with it).
+ */
 static bool
-send_some(Conn *c, const char *buf, size_t len, size_t *off)
+send_some(Conn *c, const char *buf, size_t len, size_t *off, bool more)
 {
 	while (*off < len)
 	{
@@ -405,7 +408,9 @@ send_some(Conn *c, const char *buf, size_t len, size_t *off)
 			*off += rc;
 			continue;
 		}
-		n = send(c->sock, buf + *off, len - *off, MSG_NOSIGNAL);
+		/* the head goes out in one segment with the body that follows */
+		n = send(c->sock, buf + *off, len - *off,
+				 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 		if (n > 0)
 		{
 			*off += n;
@@ -424,11 +429,12 @@ send_some(Conn *c, const char *buf, size_t len, size_t *off)
 static void
 conn_write(Conn *c)
 {
-	if (!send_some(c, c->out.data, c->out.len, &c->out_off))
+	if (!send_some(c, c->out.data, c->out.len, &c->out_off,
+				   c->body != NULL && c->body_len > 0))
 		return;
 	if (c->out_off < (size_t) c->out.len)
 		return;
-	if (c->body && !send_some(c, c->body, c->body_len, &c->body_off))
+	if (c->body && !send_some(c, c->body, c->body_len, &c->body_off, false))
 		return;
 	if (c->body && c->body_off < c->body_len)
 		return;

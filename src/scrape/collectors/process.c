@@ -37,6 +37,7 @@
 #include "postgres.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "miscadmin.h"
@@ -144,8 +145,8 @@ read_stat(pid_t pid, ProcStat *st)
 {
 	char		path[64];
 	char		buf[1024];
-	FILE	   *f;
-	size_t		len;
+	int			fd;
+	ssize_t		len;
 	char	   *p;
 	unsigned long utime,
 				stime,
@@ -156,12 +157,15 @@ read_stat(pid_t pid, ProcStat *st)
 	unsigned long long starttime;
 	double		tick = (double) sysconf(_SC_CLK_TCK);
 
+	/* plain open/read: no stdio buffer to allocate, one read */
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-	f = AllocateFile(path, "r");
-	if (f == NULL)
+	fd = OpenTransientFile(path, O_RDONLY);
+	if (fd < 0)
 		return false;
-	len = fread(buf, 1, sizeof(buf) - 1, f);
-	FreeFile(f);
+	len = read(fd, buf, sizeof(buf) - 1);
+	CloseTransientFile(fd);
+	if (len < 0)
+		return false;
 	buf[len] = '\0';
 
 	/* the command name may hold spaces and parentheses: skip to the last ')' */
