@@ -151,14 +151,33 @@ collector_exit(int code, Datum arg)
 	SpinLockRelease(&pgprom_shared->mutex);
 }
 
+/*
+ * The buffer units are written into, kept between collections: made anew,
+ * a unit of tens of MB (per-table families) costs a page fault per 4 kB at
+ * every scrape.  Let go when a collection needed more than SCRATCH_KEEP.
+ */
+#define SCRATCH_KEEP (256 * 1024 * 1024)
+
 static void
 render_job(void *arg)
 {
 	Job		   *job = (Job *) arg;
-	StringInfoData scratch;
+	static StringInfoData scratch;
 
-	initStringInfo(&scratch);
+	if (scratch.data == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		initStringInfo(&scratch);
+		MemoryContextSwitchTo(old);
+	}
+	resetStringInfo(&scratch);
 	pgprom_render(&scratch, job->mask, job->sink);
+	if (scratch.maxlen > SCRATCH_KEEP)
+	{
+		pfree(scratch.data);
+		scratch.data = NULL;
+	}
 }
 
 /*

@@ -55,6 +55,7 @@ struct PromWriter
 	/* the open family */
 	bool		open;
 	char		family[PGPROM_NAME_MAX + 1];
+	int			family_len;
 
 	/* series seen in the open family */
 	uint64	   *slots;
@@ -217,7 +218,9 @@ open_family(PromWriter *w, const char *name, PromType type)
 		return false;
 	}
 	record_family(w, name, type);
-	strlcpy(w->family, name, sizeof(w->family));
+	w->family_len = strlcpy(w->family, name, sizeof(w->family));
+	if (w->family_len >= (int) sizeof(w->family))
+		w->family_len = sizeof(w->family) - 1;
 	w->open = true;
 	w->gen++;
 	w->count = 0;
@@ -344,27 +347,36 @@ append_escaped(StringInfo out, const char *s, bool label_value)
 	}
 }
 
+/*
+ * value as the exposition formats write it, at p (room for
+ * PROM_VALUE_MAX bytes); returns its length.
+ */
+#define PROM_VALUE_MAX Max(DOUBLE_SHORTEST_DECIMAL_LEN, MAXINT8LEN + 1)
+
+static inline int
+format_value(char *p, double value)
+{
+	if (isnan(value))
+	{
+		memcpy(p, "NaN", 3);
+		return 3;
+	}
+	if (isinf(value))
+	{
+		memcpy(p, value > 0 ? "+Inf" : "-Inf", 4);
+		return 4;
+	}
+	if (value == rint(value) && fabs(value) < 1e15)
+		return pg_lltoa((int64) value, p);
+	return double_to_shortest_decimal_bufn(value, p);
+}
+
 void
 pgprom_expo_append_double(StringInfo out, double value)
 {
-	if (isnan(value))
-		appendStringInfoString(out, "NaN");
-	else if (isinf(value))
-		appendStringInfoString(out, value > 0 ? "+Inf" : "-Inf");
-	else if (value == rint(value) && fabs(value) < 1e15)
-	{
-		char		buf[MAXINT8LEN + 1];
-		int			len = pg_lltoa((int64) value, buf);
-
-		appendBinaryStringInfo(out, buf, len);
-	}
-	else
-	{
-		char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-		double_to_shortest_decimal_buf(value, buf);
-		appendStringInfoString(out, buf);
-	}
+	enlargeStringInfo(out, PROM_VALUE_MAX);
+	out->len += format_value(out->data + out->len, value);
+	out->data[out->len] = '\0';
 }
 
 /*
@@ -481,19 +493,27 @@ pgprom_expo_sample_raw(PromWriter *w, const char *labels, int labels_len,
 					   double value)
 {
 	StringInfo	out = w->out;
+	char	   *p;
 
 	if (!w->open)
 		return;
-	appendStringInfoString(out, w->family);
+	/* one check for room, then straight into the buffer: the hot path */
+	enlargeStringInfo(out, w->family_len + labels_len + 4 + PROM_VALUE_MAX);
+	p = out->data + out->len;
+	memcpy(p, w->family, w->family_len);
+	p += w->family_len;
 	if (labels_len > 0)
 	{
-		appendStringInfoChar(out, '{');
-		appendBinaryStringInfo(out, labels, labels_len);
-		appendStringInfoChar(out, '}');
+		*p++ = '{';
+		memcpy(p, labels, labels_len);
+		p += labels_len;
+		*p++ = '}';
 	}
-	appendStringInfoChar(out, ' ');
-	pgprom_expo_append_double(out, value);
-	appendStringInfoChar(out, '\n');
+	*p++ = ' ';
+	p += format_value(p, value);
+	*p++ = '\n';
+	*p = '\0';
+	out->len = p - out->data;
 }
 
 void

@@ -65,10 +65,10 @@ typedef struct DbCatalog
 	MemoryContext labels_cxt;	/* the label texts; reset with them */
 	bool	   *selected;		/* per table: has its own series */
 	bool	   *seen;			/* per table: had a statistics entry */
-	char	  **table_labels;	/* per table: label text, built lazily */
-	char	  **index_labels;	/* per index */
-	char	   *other_table_labels; /* the "[other]" series */
-	char	   *other_index_labels;
+	struct LabelText **table_labels;	/* per table: label text, built lazily */
+	struct LabelText **index_labels;	/* per index */
+	struct LabelText *other_table_labels;	/* the "[other]" series */
+	struct LabelText *other_index_labels;
 	char	   *labels_server;	/* the server label they were made with */
 
 	/* tables_render.c: the selection, kept across generations by OID */

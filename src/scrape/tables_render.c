@@ -157,17 +157,35 @@ static const TableFamily families[] = {
 	{TABLE_FAMILIES_INDEX_STATIO, "pg_statio_user_indexes_idx_blks_hit_total", "Number of buffer hits in this index", PROM_COUNTER, IV_IDX_BLKS_HIT, FOLD_SUM, false},
 };
 
+/* A series' label text, with its length (the writer's hot path). */
+typedef struct LabelText
+{
+	int			len;
+	char		str[FLEXIBLE_ARRAY_MEMBER];
+} LabelText;
+
 /* The numbers of one catalog, fetched once per scrape. */
 typedef struct Numbers
 {
 	DbCatalog  *db;
 	uint64		generation;
-	double	   *t;				/* ntables x TV_NUM */
-	double	   *i;				/* nindexes x IV_NUM */
+
+	/*
+	 * By column (a family's values one after the other: the writer reads them
+	 * in order, not a cache line per table): TABV() and IDXV().
+	 */
+	double	   *tv;				/* TV_NUM x ntables */
+	double	   *iv;				/* IV_NUM x nindexes */
+	int			nt;
+	int			ni;
 	bool	   *skip;			/* per table: left out (dropped, or "[other]") */
+	bool	   *partitioned;	/* per table: not in pg_statio_user_tables */
 	int64		folded_tables;
 	int64		folded_indexes;
 } Numbers;
+
+#define TABV(n, tab, col) ((n)->tv[(Size) (col) * (n)->nt + (tab)])
+#define IDXV(n, idx, col) ((n)->iv[(Size) (col) * (n)->ni + (idx)])
 
 /* This scrape's numbers (in its memory), and whether the keys were scanned. */
 static List *scrape_numbers = NIL;
@@ -230,12 +248,14 @@ compute(Numbers *n)
 	RelCatIndex *indexes = pgprom_relcat_indexes(h);
 	int			t;
 
-	n->t = palloc0(sizeof(double) * TV_NUM * Max(h->ntables, 1));
-	n->i = palloc0(sizeof(double) * IV_NUM * Max(h->nindexes, 1));
+	n->nt = h->ntables;
+	n->ni = h->nindexes;
+	n->tv = palloc0(sizeof(double) * TV_NUM * Max(h->ntables, 1));
+	n->iv = palloc0(sizeof(double) * IV_NUM * Max(h->nindexes, 1));
 	n->skip = palloc0(sizeof(bool) * Max(h->ntables, 1));
+	n->partitioned = palloc0(sizeof(bool) * Max(h->ntables, 1));
 	for (t = 0; t < h->ntables; t++)
 	{
-		double	   *v = &n->t[t * TV_NUM];
 		PgStat_StatTabEntry e;
 		int			k;
 
@@ -247,28 +267,29 @@ compute(Numbers *n)
 			n->skip[t] = true;	/* its series would be the fold's */
 			continue;
 		}
+		n->partitioned[t] = tables[t].relkind == 'p';
 		if (fetch(db->dboid, tables[t].relid, &e))
 		{
 			db->seen[t] = true;
-			v[TV_SEQ_SCAN] = (double) e.numscans;
-			v[TV_SEQ_TUP_READ] = (double) e.tuples_returned;
-			v[TV_IDX_TUP_FETCH] = (double) e.tuples_fetched;
-			v[TV_N_TUP_INS] = (double) e.tuples_inserted;
-			v[TV_N_TUP_UPD] = (double) e.tuples_updated;
-			v[TV_N_TUP_DEL] = (double) e.tuples_deleted;
-			v[TV_N_TUP_HOT_UPD] = (double) e.tuples_hot_updated;
-			v[TV_N_LIVE_TUP] = (double) PGPROM_TAB_LIVE(&e);
-			v[TV_N_DEAD_TUP] = (double) PGPROM_TAB_DEAD(&e);
-			v[TV_N_MOD_SINCE_ANALYZE] = (double) PGPROM_TAB_MOD_SINCE_ANALYZE(&e);
-			v[TV_LAST_VACUUM] = epoch_seconds(PGPROM_TAB_LAST_VACUUM(&e));
-			v[TV_LAST_AUTOVACUUM] = epoch_seconds(PGPROM_TAB_LAST_AUTOVACUUM(&e));
-			v[TV_LAST_ANALYZE] = epoch_seconds(PGPROM_TAB_LAST_ANALYZE(&e));
-			v[TV_LAST_AUTOANALYZE] = epoch_seconds(PGPROM_TAB_LAST_AUTOANALYZE(&e));
-			v[TV_VACUUM_COUNT] = (double) e.vacuum_count;
-			v[TV_AUTOVACUUM_COUNT] = (double) PGPROM_TAB_AUTOVACUUM_COUNT(&e);
-			v[TV_ANALYZE_COUNT] = (double) e.analyze_count;
-			v[TV_AUTOANALYZE_COUNT] = (double) PGPROM_TAB_AUTOANALYZE_COUNT(&e);
-			blocks(&e, &v[TV_HEAP_BLKS_READ], &v[TV_HEAP_BLKS_HIT]);
+			TABV(n, t, TV_SEQ_SCAN) = (double) e.numscans;
+			TABV(n, t, TV_SEQ_TUP_READ) = (double) e.tuples_returned;
+			TABV(n, t, TV_IDX_TUP_FETCH) = (double) e.tuples_fetched;
+			TABV(n, t, TV_N_TUP_INS) = (double) e.tuples_inserted;
+			TABV(n, t, TV_N_TUP_UPD) = (double) e.tuples_updated;
+			TABV(n, t, TV_N_TUP_DEL) = (double) e.tuples_deleted;
+			TABV(n, t, TV_N_TUP_HOT_UPD) = (double) e.tuples_hot_updated;
+			TABV(n, t, TV_N_LIVE_TUP) = (double) PGPROM_TAB_LIVE(&e);
+			TABV(n, t, TV_N_DEAD_TUP) = (double) PGPROM_TAB_DEAD(&e);
+			TABV(n, t, TV_N_MOD_SINCE_ANALYZE) = (double) PGPROM_TAB_MOD_SINCE_ANALYZE(&e);
+			TABV(n, t, TV_LAST_VACUUM) = epoch_seconds(PGPROM_TAB_LAST_VACUUM(&e));
+			TABV(n, t, TV_LAST_AUTOVACUUM) = epoch_seconds(PGPROM_TAB_LAST_AUTOVACUUM(&e));
+			TABV(n, t, TV_LAST_ANALYZE) = epoch_seconds(PGPROM_TAB_LAST_ANALYZE(&e));
+			TABV(n, t, TV_LAST_AUTOANALYZE) = epoch_seconds(PGPROM_TAB_LAST_AUTOANALYZE(&e));
+			TABV(n, t, TV_VACUUM_COUNT) = (double) e.vacuum_count;
+			TABV(n, t, TV_AUTOVACUUM_COUNT) = (double) PGPROM_TAB_AUTOVACUUM_COUNT(&e);
+			TABV(n, t, TV_ANALYZE_COUNT) = (double) e.analyze_count;
+			TABV(n, t, TV_AUTOANALYZE_COUNT) = (double) PGPROM_TAB_AUTOANALYZE_COUNT(&e);
+			blocks(&e, &TABV(n, t, TV_HEAP_BLKS_READ), &TABV(n, t, TV_HEAP_BLKS_HIT));
 		}
 		else if (db->seen[t])
 		{
@@ -279,24 +300,23 @@ compute(Numbers *n)
 		}
 		for (k = tables[t].first_index; k < tables[t].first_index + tables[t].nindexes; k++)
 		{
-			double	   *iv = &n->i[k * IV_NUM];
-
 			if (!fetch(db->dboid, indexes[k].indexrelid, &e))
 				continue;
-			iv[IV_IDX_SCAN] = (double) e.numscans;
-			iv[IV_IDX_TUP_READ] = (double) e.tuples_returned;
-			iv[IV_IDX_TUP_FETCH] = (double) e.tuples_fetched;
-			iv[IV_LAST_IDX_SCAN] = epoch_seconds(PGPROM_TAB_LASTSCAN(&e));
-			blocks(&e, &iv[IV_IDX_BLKS_READ], &iv[IV_IDX_BLKS_HIT]);
-			v[TV_IDX_SCAN] += iv[IV_IDX_SCAN];
-			v[TV_IDX_TUP_FETCH] += iv[IV_IDX_TUP_FETCH];
-			v[TV_IDX_BLKS_READ] += iv[IV_IDX_BLKS_READ];
-			v[TV_IDX_BLKS_HIT] += iv[IV_IDX_BLKS_HIT];
+			IDXV(n, k, IV_IDX_SCAN) = (double) e.numscans;
+			IDXV(n, k, IV_IDX_TUP_READ) = (double) e.tuples_returned;
+			IDXV(n, k, IV_IDX_TUP_FETCH) = (double) e.tuples_fetched;
+			IDXV(n, k, IV_LAST_IDX_SCAN) = epoch_seconds(PGPROM_TAB_LASTSCAN(&e));
+
+			blocks(&e, &IDXV(n, k, IV_IDX_BLKS_READ), &IDXV(n, k, IV_IDX_BLKS_HIT));
+			TABV(n, t, TV_IDX_SCAN) += IDXV(n, k, IV_IDX_SCAN);
+			TABV(n, t, TV_IDX_TUP_FETCH) += IDXV(n, k, IV_IDX_TUP_FETCH);
+			TABV(n, t, TV_IDX_BLKS_READ) += IDXV(n, k, IV_IDX_BLKS_READ);
+			TABV(n, t, TV_IDX_BLKS_HIT) += IDXV(n, k, IV_IDX_BLKS_HIT);
 		}
 		if (fetch(db->dboid, tables[t].toastrelid, &e))
-			blocks(&e, &v[TV_TOAST_BLKS_READ], &v[TV_TOAST_BLKS_HIT]);
+			blocks(&e, &TABV(n, t, TV_TOAST_BLKS_READ), &TABV(n, t, TV_TOAST_BLKS_HIT));
 		if (fetch(db->dboid, tables[t].toastidxid, &e))
-			blocks(&e, &v[TV_TIDX_BLKS_READ], &v[TV_TIDX_BLKS_HIT]);
+			blocks(&e, &TABV(n, t, TV_TIDX_BLKS_READ), &TABV(n, t, TV_TIDX_BLKS_HIT));
 	}
 }
 
@@ -315,11 +335,8 @@ score_cmp(const void *a, const void *b)
 }
 
 static bool
-alert_candidate(const RelCatTable *table, const double *v)
+alert_candidate(const RelCatTable *table, double dead, double live)
 {
-	double		dead = v[TV_N_DEAD_TUP];
-	double		live = v[TV_N_LIVE_TUP];
-
 	if (dead > DEAD_ROWS_ALERT && dead > DEAD_SHARE_ALERT * (live + dead))
 		return true;
 	return table->xid_age >= 0 && table->xid_age > autovacuum_freeze_max_age;
@@ -363,11 +380,11 @@ select_tables(Numbers *n)
 
 		for (t = 0; t < h->ntables; t++)
 		{
-			const double *v = &n->t[t * TV_NUM];
 			const RelCatSize *s = sizes ? pgprom_relcat_size(sizes, tables[t].relid) : NULL;
 
-			activity[t] = v[TV_SEQ_SCAN] + v[TV_IDX_SCAN] + v[TV_N_TUP_INS] +
-				v[TV_N_TUP_UPD] + v[TV_N_TUP_DEL];
+			activity[t] = TABV(n, t, TV_SEQ_SCAN) + TABV(n, t, TV_IDX_SCAN) +
+				TABV(n, t, TV_N_TUP_INS) + TABV(n, t, TV_N_TUP_UPD) +
+				TABV(n, t, TV_N_TUP_DEL);
 			bytes[t] = s ? s->total_bytes : 0;
 			by_activity[t] = by_size[t] = t;
 			db->selected[t] = false;
@@ -415,7 +432,9 @@ select_tables(Numbers *n)
 
 	for (t = 0; t < h->ntables; t++)
 	{
-		if (!db->selected[t] && alert_candidate(&tables[t], &n->t[t * TV_NUM]))
+		if (!db->selected[t] &&
+			alert_candidate(&tables[t], TABV(n, t, TV_N_DEAD_TUP),
+							TABV(n, t, TV_N_LIVE_TUP)))
 			db->selected[t] = true;
 	}
 }
@@ -446,8 +465,8 @@ prepare(DbCatalog *db)
 	old = MemoryContextSwitchTo(db->render_cxt);
 	db->selected = palloc0(sizeof(bool) * Max(h->ntables, 1));
 	db->seen = palloc0(sizeof(bool) * Max(h->ntables, 1));
-	db->table_labels = palloc0(sizeof(char *) * Max(h->ntables, 1));
-	db->index_labels = palloc0(sizeof(char *) * Max(h->nindexes, 1));
+	db->table_labels = palloc0(sizeof(LabelText *) * Max(h->ntables, 1));
+	db->index_labels = palloc0(sizeof(LabelText *) * Max(h->nindexes, 1));
 	MemoryContextSwitchTo(old);
 	db->other_table_labels = NULL;
 	db->other_index_labels = NULL;
@@ -545,6 +564,25 @@ numbers_of(DbCatalog *db, List *catalogs)
 	return n;
 }
 
+/* The label text of those labels, in CurrentMemoryContext; NULL if invalid. */
+static LabelText *
+label_text(PromWriter *w, int nlabels, const char *const *names,
+		   const char *const *values)
+{
+	char	   *text = pgprom_expo_label_text(w, nlabels, names, values);
+	LabelText  *l;
+	int			len;
+
+	if (text == NULL)
+		return NULL;
+	len = strlen(text);
+	l = palloc(offsetof(LabelText, str) + len + 1);
+	l->len = len;
+	memcpy(l->str, text, len + 1);
+	pfree(text);
+	return l;
+}
+
 /* The label texts of db, made with this writer's server label. */
 static void
 labels_for(PromWriter *w, DbCatalog *db)
@@ -559,16 +597,16 @@ labels_for(PromWriter *w, DbCatalog *db)
 		return;
 	/* new, or the server label changed (a reload): every text again */
 	MemoryContextReset(db->labels_cxt);
-	memset(db->table_labels, 0, sizeof(char *) * Max(h->ntables, 1));
-	memset(db->index_labels, 0, sizeof(char *) * Max(h->nindexes, 1));
+	memset(db->table_labels, 0, sizeof(LabelText *) * Max(h->ntables, 1));
+	memset(db->index_labels, 0, sizeof(LabelText *) * Max(h->nindexes, 1));
 	old = MemoryContextSwitchTo(db->labels_cxt);
-	db->other_table_labels = pgprom_expo_label_text(w, 3, names, values);
-	db->other_index_labels = pgprom_expo_label_text(w, 4, names, values);
+	db->other_table_labels = label_text(w, 3, names, values);
+	db->other_index_labels = label_text(w, 4, names, values);
 	db->labels_server = pstrdup(server);
 	MemoryContextSwitchTo(old);
 }
 
-static const char *
+static const LabelText *
 table_labels(PromWriter *w, DbCatalog *db, int t)
 {
 	if (db->table_labels[t] == NULL)
@@ -580,13 +618,13 @@ table_labels(PromWriter *w, DbCatalog *db, int t)
 		pgprom_relcat_str(db->cat, table->relname)};
 		MemoryContext old = MemoryContextSwitchTo(db->labels_cxt);
 
-		db->table_labels[t] = pgprom_expo_label_text(w, 3, names, values);
+		db->table_labels[t] = label_text(w, 3, names, values);
 		MemoryContextSwitchTo(old);
 	}
 	return db->table_labels[t];
 }
 
-static const char *
+static const LabelText *
 index_labels(PromWriter *w, DbCatalog *db, int k)
 {
 	if (db->index_labels[k] == NULL)
@@ -600,7 +638,7 @@ index_labels(PromWriter *w, DbCatalog *db, int k)
 		pgprom_relcat_str(db->cat, index->indexrelname)};
 		MemoryContext old = MemoryContextSwitchTo(db->labels_cxt);
 
-		db->index_labels[k] = pgprom_expo_label_text(w, 4, names, values);
+		db->index_labels[k] = label_text(w, 4, names, values);
 		MemoryContextSwitchTo(old);
 	}
 	return db->index_labels[k];
@@ -616,10 +654,10 @@ fold(double *acc, double v, Fold how)
 }
 
 static inline void
-raw(PromWriter *w, const char *labels, double v)
+raw(PromWriter *w, const LabelText *labels, double v)
 {
 	if (labels)
-		pgprom_expo_sample_raw(w, labels, strlen(labels), v);
+		pgprom_expo_sample_raw(w, labels->str, labels->len, v);
 }
 
 /* The samples of one family for one database. */
@@ -639,7 +677,7 @@ write_family(PromWriter *w, const TableFamily *f, DbCatalog *db, Numbers *n)
 		for (k = 0; k < h->nindexes; k++)
 		{
 			int			t = indexes[k].table;
-			double		v = n->i[k * IV_NUM + f->value];
+			double		v = IDXV(n, k, f->value);
 
 			if (n->skip[t])
 				continue;
@@ -666,7 +704,7 @@ write_family(PromWriter *w, const TableFamily *f, DbCatalog *db, Numbers *n)
 			if (n->skip[t])
 				continue;
 			/* like pg_statio_user_tables, no partitioned tables there */
-			if (f->which == TABLE_FAMILIES_STATIO && tables[t].relkind == 'p')
+			if (f->which == TABLE_FAMILIES_STATIO && n->partitioned[t])
 				continue;
 			if (f->which == TABLE_FAMILIES_SIZE)
 			{
@@ -678,7 +716,7 @@ write_family(PromWriter *w, const TableFamily *f, DbCatalog *db, Numbers *n)
 					f->value == SV_INDEX ? s->index_bytes : s->total_bytes;
 			}
 			else
-				v = n->t[t * TV_NUM + f->value];
+				v = TABV(n, t, f->value);
 			if (db->selected[t])
 				raw(w, table_labels(w, db, t), v);
 			else

@@ -85,6 +85,7 @@ struct Collection
 	TimestampTz started_at;
 	TimestampTz finished_at;
 	StringInfoData text;		/* the units' text, then the whole body */
+	bool		text_kept;		/* text.data is in collect_cxt (presized) */
 	List	   *results;		/* ScrapeResult *, in unit order */
 	char		running[PGPROM_LABEL_MAX];	/* started, not finished */
 	bool		clean;			/* the collector sent its last message */
@@ -99,6 +100,27 @@ static List *recent = NIL;		/* Collection *, finished, newest first */
 
 static BackgroundWorkerHandle *collector = NULL;
 static TimestampTz collector_next_start = 0;
+
+/*
+ * The text sizes of the last collections, by mask: the next collection of
+ * a mask gets its buffer at once instead of doubling its way up (each
+ * doubling copies everything so far: tens of MB with many tables).
+ */
+#define SIZE_HINTS 4
+static struct
+{
+	uint64		mask;
+	Size		len;
+}			size_hints[SIZE_HINTS];
+static int	size_hint_next = 0;
+
+/*
+ * The buffer of a released presized text, kept (in collect_cxt) for the
+ * next one: a buffer of tens of MB made anew costs a page fault per 4 kB at
+ * every scrape, more than the copy into it.  One is kept, the largest.
+ */
+static char *spare_text = NULL;
+static Size spare_len = 0;
 
 /* The channel segment (NULL: make one at the next collection), its next slot. */
 static dsm_segment *channel = NULL;
@@ -257,13 +279,80 @@ pgprom_collection_release(Collection *c)
 {
 	Assert(c->refs > 0);
 	if (--c->refs == 0)
+	{
+		if (c->text_kept)
+		{
+			if (spare_text == NULL || (Size) c->text.maxlen > spare_len)
+			{
+				if (spare_text)
+					pfree(spare_text);
+				spare_text = c->text.data;
+				spare_len = c->text.maxlen;
+			}
+			else
+				pfree(c->text.data);
+		}
 		MemoryContextDelete(c->cxt);
+	}
 }
 
 bool
 pgprom_collection_done(const Collection *c)
 {
 	return c->done;
+}
+
+static void
+remember_size(uint64 mask, Size len)
+{
+	int			i;
+
+	for (i = 0; i < SIZE_HINTS; i++)
+		if (size_hints[i].len > 0 && size_hints[i].mask == mask)
+			break;
+	if (i == SIZE_HINTS)
+	{
+		i = size_hint_next;
+		size_hint_next = (size_hint_next + 1) % SIZE_HINTS;
+	}
+	size_hints[i].mask = mask;
+	size_hints[i].len = len;
+}
+
+/* Give c's text the room the last collection of its mask needed. */
+static void
+presize_text(Collection *c)
+{
+	Size		limit = Min((Size) pgprom_max_response_mb * 1024 * 1024,
+							MaxAllocSize - 1);
+	Size		want = 0;
+	char	   *data;
+	int			i;
+
+	for (i = 0; i < SIZE_HINTS; i++)
+		if (size_hints[i].len > 0 && size_hints[i].mask == c->mask)
+			want = size_hints[i].len + size_hints[i].len / 8 + 65536;
+	if (want <= (Size) c->text.maxlen)
+		return;
+	want = Min(want, limit);
+	if (spare_text != NULL && spare_len >= want)
+	{
+		data = spare_text;
+		want = spare_len;
+		spare_text = NULL;
+		spare_len = 0;
+	}
+	else
+	{
+		data = MemoryContextAllocExtended(collect_cxt, want, MCXT_ALLOC_NO_OOM);
+		if (data == NULL)
+			return;				/* it will grow as it goes */
+	}
+	memcpy(data, c->text.data, c->text.len + 1);
+	pfree(c->text.data);
+	c->text.data = data;
+	c->text.maxlen = (int) want;
+	c->text_kept = true;
 }
 
 /* Hand a queued collection to the collector. */
@@ -278,6 +367,7 @@ start_collection(Collection *c)
 
 	c->started = true;
 	c->started_at = GetCurrentTimestamp();
+	presize_text(c);
 	if (channel == NULL)
 	{
 		CurrentResourceOwner = NULL;	/* mapped until channel_retire() */
@@ -397,6 +487,7 @@ read_messages(Collection *c)
 				break;
 			case STREAM_DONE:
 				c->clean = true;
+				remember_size(c->mask, c->text.len);
 				finish(c, NULL);
 				return true;
 			case STREAM_ERROR:
@@ -486,21 +577,27 @@ finish(Collection *c, const char *stopped_why)
 
 /*
  * The collection that just finished replaces older ones of the same mask
- * in the recent list.
+ * in the recent list; without pg_prom.min_scrape_interval nothing is kept
+ * (its clients hold it while they need it).
  */
 static void
 keep_recent(Collection *c)
 {
 	ListCell   *lc;
 	List	   *kept = NIL;
+	uint64		mask = c->mask;
 	MemoryContext old = MemoryContextSwitchTo(collect_cxt);
 
-	kept = lappend(kept, c);
+	/* c may be gone after this: only mask is used below */
+	if (pgprom_min_scrape_interval_ms > 0)
+		kept = lappend(kept, c);
+	else
+		pgprom_collection_release(c);
 	foreach(lc, recent)
 	{
 		Collection *o = lfirst(lc);
 
-		if (o->mask == c->mask || list_length(kept) >= MAX_RECENT)
+		if (kept == NIL || o->mask == mask || list_length(kept) >= MAX_RECENT)
 			pgprom_collection_release(o);
 		else
 			kept = lappend(kept, o);
