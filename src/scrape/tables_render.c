@@ -306,7 +306,6 @@ compute(Numbers *n)
 			IDXV(n, k, IV_IDX_TUP_READ) = (double) e.tuples_returned;
 			IDXV(n, k, IV_IDX_TUP_FETCH) = (double) e.tuples_fetched;
 			IDXV(n, k, IV_LAST_IDX_SCAN) = epoch_seconds(PGPROM_TAB_LASTSCAN(&e));
-
 			blocks(&e, &IDXV(n, k, IV_IDX_BLKS_READ), &IDXV(n, k, IV_IDX_BLKS_HIT));
 			TABV(n, t, TV_IDX_SCAN) += IDXV(n, k, IV_IDX_SCAN);
 			TABV(n, t, TV_IDX_TUP_FETCH) += IDXV(n, k, IV_IDX_TUP_FETCH);
