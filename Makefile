@@ -42,6 +42,8 @@ OBJS = \
 	src/scrape/collectors/opt_in.o \
 	src/scrape/collectors/replication.o \
 	src/scrape/collectors/roles.o \
+	src/scrape/collectors/stat_io.o \
+	src/scrape/collectors/stat_wal.o \
 	src/scrape/collectors/process.o \
 	src/scrape/collectors/self.o \
 	src/scrape/collectors/settings.o \

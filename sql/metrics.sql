@@ -86,9 +86,41 @@ SELECT EXISTS (SELECT 1 FROM scrape
        = CASE WHEN current_setting('server_version_num')::int >= 170000 THEN 1 ELSE 0 END
        AS checkpointer_collector_from_17;
 
+-- pg_stat_io from 16 (collector stat_io), pg_stat_lock from 19 (stat_lock):
+-- on by default where the server has them, one series per cell of the view
+CREATE FUNCTION pg_temp.io_cells() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint := 0;
+BEGIN
+  IF current_setting('server_version_num')::int >= 160000 THEN
+    EXECUTE 'SELECT count(*) FROM pg_catalog.pg_stat_io WHERE hits IS NOT NULL' INTO n;
+  END IF;
+  RETURN n;
+END $$;
+SELECT (SELECT count(*) FROM scrape
+        WHERE l = 'pg_scrape_collector_success{collector="stat_io"} 1')
+       = CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 1 ELSE 0 END
+       AS io_collector_from_16,
+       (SELECT count(*) FROM scrape
+        WHERE l ~ '^pg_stat_io_reads_total\{backend_type="client backend",object="relation",context="normal"\} [0-9]+$')
+       = CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 1 ELSE 0 END
+       AS io_client_reads_from_16,
+       (SELECT count(*) FROM scrape WHERE l LIKE 'pg_stat_io_hits_total{%')
+       = pg_temp.io_cells() AS io_series_are_the_view_cells,
+       (SELECT count(*) FROM scrape
+        WHERE l = 'pg_scrape_collector_success{collector="stat_lock"} 1')
+       = CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 1 ELSE 0 END
+       AS lock_collector_from_19;
+
+-- pg_stat_wal on every version: this database's creation wrote WAL
+SELECT EXISTS (SELECT 1 FROM scrape WHERE l ~ '^pg_stat_wal_records_total [1-9][0-9]*$')
+         AS wal_records,
+       EXISTS (SELECT 1 FROM scrape WHERE l ~ '^pg_stat_wal_bytes_total [1-9][0-9]*$')
+         AS wal_bytes;
+
 -- every other collector succeeded
 SELECT l FROM scrape WHERE l LIKE 'pg_scrape_collector_success%'
-  AND l NOT LIKE '%"stat_checkpointer"%' ORDER BY n;
+  AND l NOT LIKE '%"stat_checkpointer"%' AND l NOT LIKE '%"stat_io"%'
+  AND l NOT LIKE '%"stat_lock"%' ORDER BY n;
 
 -- values that are known here
 SELECT l FROM scrape WHERE l IN ('pg_up 1', 'pg_settings_max_connections 100',

@@ -63,6 +63,46 @@ extern int no_such_variable
 #define PGPROM_STAT_CHECKPOINTER_DEFAULT false
 #endif
 
+/*
+ * pg_stat_io (16+): 18 counts bytes per operation (before, every operation
+ * was BLCKSZ, the view's op_bytes).
+ */
+#if PG_VERSION_NUM >= 160000
+#define PGPROM_HAS_STAT_IO 1
+#define PGPROM_STAT_IO_DEFAULT true
+#else
+#define PGPROM_STAT_IO_DEFAULT false
+#endif
+#if PG_VERSION_NUM >= 180000
+#define PGPROM_IO_BYTES(bk, obj, ctx, op) ((double) (bk)->bytes[obj][ctx][op])
+#else
+#define PGPROM_IO_BYTES(bk, obj, ctx, op) \
+	((double) (bk)->counts[obj][ctx][op] * BLCKSZ)
+#endif
+
+/*
+ * pg_stat_wal: 18 moved the write and sync counters and times to pg_stat_io
+ * (object "wal") and kept the rest in a struct of its own; 19 added the
+ * bytes of full-page images.
+ */
+#if PG_VERSION_NUM >= 180000
+#define PGPROM_WAL_COUNTERS(w) (&(w)->wal_counters)
+#else
+#define PGPROM_WAL_COUNTERS(w) (w)
+#define PGPROM_WAL_HAS_WRITE_SYNC 1
+#endif
+#if PG_VERSION_NUM >= 190000
+#define PGPROM_WAL_HAS_FPI_BYTES 1
+#endif
+
+/* Cumulative lock statistics, pg_stat_lock (19+). */
+#if PG_VERSION_NUM >= 190000
+#define PGPROM_HAS_STAT_LOCK 1
+#define PGPROM_STAT_LOCK_DEFAULT true
+#else
+#define PGPROM_STAT_LOCK_DEFAULT false
+#endif
+
 /* WL_SOCKET_ACCEPT appeared in 16; on Unix it is the same as READABLE. */
 #ifndef WL_SOCKET_ACCEPT
 #define WL_SOCKET_ACCEPT WL_SOCKET_READABLE

@@ -25,6 +25,10 @@ const PromCollector pgprom_collectors[] = {
 	{"settings", pgprom_collect_settings, false, true},
 	{"stat_bgwriter", pgprom_collect_stat_bgwriter, false, true},
 	{"stat_archiver", pgprom_collect_stat_archiver, false, true},
+	/* beyond postgres_exporter, from the shared statistics */
+	{"stat_wal", pgprom_collect_stat_wal, false, true},
+	{"stat_io", pgprom_collect_stat_io, false, PGPROM_STAT_IO_DEFAULT},
+	{"stat_lock", pgprom_collect_stat_lock, false, PGPROM_STAT_LOCK_DEFAULT},
 	{"replication", pgprom_collect_replication, false, true},
 	{"replication_slots", pgprom_collect_replication_slots, false, true},
 	{"stat_replication", pgprom_collect_stat_replication, false, true},
