@@ -44,6 +44,7 @@ OBJS = \
 	src/scrape/collectors/roles.o \
 	src/scrape/collectors/stat_io.o \
 	src/scrape/collectors/stat_wal.o \
+	src/scrape/collectors/subscription.o \
 	src/scrape/collectors/process.o \
 	src/scrape/collectors/self.o \
 	src/scrape/collectors/settings.o \

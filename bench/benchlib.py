@@ -25,7 +25,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # has).
 PE_SET = ("default, -replication, -roles, -wal, -stat_progress_vacuum,"
           " -stat_user_tables, -statio_user_tables, -table_sizes, -stat_user_indexes, -statements,"
-          " -errors, -auth, -connections, -stat_statements, -stat_wal, -stat_io, -stat_lock")
+          " -errors, -auth, -connections, -stat_statements, -stat_wal, -stat_io, -stat_lock, -subscription, -stat_recovery")
 
 
 def sh(cmd, **kw):

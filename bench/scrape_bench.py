@@ -113,6 +113,8 @@ def main():
                 "postgres_exporter 0.11.1": (bench.peport, None),
                 "pg_prom, same families (sizes every 60 s)": (
                     bench.promport, {"slow_collector_interval": 60, "collectors": PE_SET}),
+                "pg_prom, same families less the process collector (the 2026-11-27 set)": (
+                    bench.promport, {"slow_collector_interval": 60, "collectors": PE_SET + ", -process"}),
                 "pg_prom, same families, everything every scrape": (
                     bench.promport, {"slow_collector_interval": 0, "collectors": PE_SET}),
                 "pg_prom, all its default families incl. per-table (sizes every 60 s)": (

@@ -109,7 +109,11 @@ SELECT (SELECT count(*) FROM scrape
        (SELECT count(*) FROM scrape
         WHERE l = 'pg_scrape_collector_success{collector="stat_lock"} 1')
        = CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 1 ELSE 0 END
-       AS lock_collector_from_19;
+       AS lock_collector_from_19,
+       (SELECT count(*) FROM scrape
+        WHERE l = 'pg_scrape_collector_success{collector="stat_recovery"} 1')
+       = CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 1 ELSE 0 END
+       AS recovery_collector_from_19;
 
 -- pg_stat_wal on every version: this database's creation wrote WAL
 SELECT EXISTS (SELECT 1 FROM scrape WHERE l ~ '^pg_stat_wal_records_total [1-9][0-9]*$')
@@ -120,7 +124,7 @@ SELECT EXISTS (SELECT 1 FROM scrape WHERE l ~ '^pg_stat_wal_records_total [1-9][
 -- every other collector succeeded
 SELECT l FROM scrape WHERE l LIKE 'pg_scrape_collector_success%'
   AND l NOT LIKE '%"stat_checkpointer"%' AND l NOT LIKE '%"stat_io"%'
-  AND l NOT LIKE '%"stat_lock"%' ORDER BY n;
+  AND l NOT LIKE '%"stat_lock"%' AND l NOT LIKE '%"stat_recovery"%' ORDER BY n;
 
 -- values that are known here
 SELECT l FROM scrape WHERE l IN ('pg_up 1', 'pg_settings_max_connections 100',

@@ -39,7 +39,22 @@ like($m, qr/^pg_replication_lag_seconds \d/m, 'with its replication lag');
 like($m, qr/^pg_replication_lag \d/m, 'also under the classic name');
 like($m, qr/^pg_stat_user_tables_n_live_tup\{datname="postgres",schemaname="public",relname="t"\} /m,
 	'per-table statistics on the standby');
+if ($standby->safe_psql('postgres', 'SHOW server_version_num') >= 190000)
+{
+	# pg_stat_recovery (19): replay position and pause state
+	like($m, qr/^pg_stat_recovery_last_replayed_end_lsn_bytes [1-9]/m, 'pg_stat_recovery: replay position');
+	like($m, qr/^pg_stat_recovery_paused\{pause_state="not paused"\} 1$/m, 'replay not paused');
+	$standby->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
+	ok(defined wait_for_metrics($sport, qr/^pg_stat_recovery_paused\{pause_state="(pause requested|paused)"\} 1$/m),
+		'a pause shows');
+	$standby->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
+}
+else
+{
+	unlike($m, qr/^pg_stat_recovery_/m, 'no pg_stat_recovery before 19');
+}
 my $pm = metrics_of($pport);
+unlike($pm, qr/^pg_stat_recovery_paused\{/m, 'no recovery state on the primary');
 like($pm, qr/^pg_stat_replication_pg_wal_lsn_diff\{application_name="standby",client_addr="[^"]*",state="streaming",slot_name="",pid="\d+"\} \d/m,
 	'the primary reports its walsender to the standby');
 like($pm, qr/^pg_replication_is_replica 0$/m, 'the primary says it is not a replica');

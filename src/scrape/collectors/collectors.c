@@ -32,6 +32,8 @@ const PromCollector pgprom_collectors[] = {
 	{"replication", pgprom_collect_replication, false, true},
 	{"replication_slots", pgprom_collect_replication_slots, false, true},
 	{"stat_replication", pgprom_collect_stat_replication, false, true},
+	{"subscription", pgprom_collect_subscription, false, true},
+	{"stat_recovery", pgprom_collect_stat_recovery, false, PGPROM_STAT_RECOVERY_DEFAULT},
 	{"roles", pgprom_collect_roles, false, true},
 	{"wal", pgprom_collect_wal, false, true},
 	{"stat_progress_vacuum", pgprom_collect_stat_progress_vacuum, false, true},

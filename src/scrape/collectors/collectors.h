@@ -46,6 +46,8 @@ extern void pgprom_collect_self(PromWriter *w);
 extern void pgprom_collect_replication(PromWriter *w);
 extern void pgprom_collect_replication_slots(PromWriter *w);
 extern void pgprom_collect_stat_replication(PromWriter *w);
+extern void pgprom_collect_subscription(PromWriter *w);
+extern void pgprom_collect_stat_recovery(PromWriter *w);
 extern void pgprom_collect_roles(PromWriter *w);
 extern void pgprom_collect_wal(PromWriter *w);
 extern void pgprom_collect_stat_progress_vacuum(PromWriter *w);

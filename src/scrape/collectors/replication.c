@@ -178,3 +178,36 @@ pgprom_collect_replication_slots(PromWriter *w)
 	pgprom_emit_families(w, n, specs, lengthof(specs));
 	pgprom_emit_families(w, n, status_specs, lengthof(status_specs));
 }
+
+/*
+ * pg_stat_recovery (PostgreSQL 19+): where replay is on a standby, and
+ * whether it is paused or a promotion was asked for.  The view has a row
+ * only during recovery: on a primary the families have no samples.
+ */
+void
+pgprom_collect_stat_recovery(PromWriter *w)
+{
+#if PG_VERSION_NUM >= 190000
+	static SPIPlanPtr plan = NULL;
+	static const PromFamilySpec specs[] = {
+		{"pg_stat_recovery_promote_triggered", "Whether a promotion was asked for (pg_stat_recovery.promote_triggered)", PROM_GAUGE, 1, 1, false},
+		{"pg_stat_recovery_last_replayed_end_lsn_bytes", "End of the last record replayed, in bytes (pg_stat_recovery.last_replayed_end_lsn)", PROM_GAUGE, 2, 1, true},
+		{"pg_stat_recovery_replay_end_lsn_bytes", "End of the record being replayed, in bytes (pg_stat_recovery.replay_end_lsn)", PROM_GAUGE, 3, 1, true},
+		{"pg_stat_recovery_last_replayed_timeline", "Timeline of the last record replayed (pg_stat_recovery.last_replayed_tli)", PROM_GAUGE, 4, 1, true},
+		{"pg_stat_recovery_last_xact_timestamp_seconds", "Commit time of the last transaction replayed, in seconds since the Unix epoch (pg_stat_recovery.recovery_last_xact_time)", PROM_GAUGE, 5, 1, true},
+		{"pg_stat_recovery_paused", "1 for the replay pause state now: not paused, pause requested or paused (pg_stat_recovery.pause_state)", PROM_GAUGE, 7, 1, false,
+		1, {"pause_state"}, {6}},
+	};
+	uint64		n;
+
+	n = pgprom_query(&plan,
+					 "SELECT promote_triggered::pg_catalog.int4::pg_catalog.float8,"
+					 " (last_replayed_end_lsn OPERATOR(pg_catalog.-) '0/0'::pg_catalog.pg_lsn)::pg_catalog.float8,"
+					 " (replay_end_lsn OPERATOR(pg_catalog.-) '0/0'::pg_catalog.pg_lsn)::pg_catalog.float8,"
+					 " last_replayed_tli::pg_catalog.float8,"
+					 " pg_catalog.date_part('epoch', recovery_last_xact_time)::pg_catalog.float8,"
+					 " pause_state, 1::pg_catalog.float8"
+					 " FROM pg_catalog.pg_stat_recovery");
+	pgprom_emit_families(w, n, specs, lengthof(specs));
+#endif
+}
