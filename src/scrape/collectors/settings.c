@@ -33,7 +33,6 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
-#include "utils/pg_locale.h"
 
 #include "utils/memutils.h"
 
@@ -97,6 +96,15 @@ unit_of(int flags, double *factor)
 	}
 }
 
+/* lc_messages now: the language of the HELP texts. */
+static const char *
+lc_messages_now(void)
+{
+	const char *v = GetConfigOption("lc_messages", true, false);
+
+	return v ? v : "";
+}
+
 /* Whether the kept families were made from this array of settings. */
 static bool
 kept_still_valid(struct config_generic **gucs, int n)
@@ -105,7 +113,7 @@ kept_still_valid(struct config_generic **gucs, int n)
 
 	if (kept_ngucs != n ||
 		memcmp(kept_gucs, gucs, sizeof(struct config_generic *) * n) != 0 ||
-		strcmp(kept_lc_messages, locale_messages ? locale_messages : "") != 0)
+		strcmp(kept_lc_messages, lc_messages_now()) != 0)
 		return false;
 	/* a definition freed and its memory reused for another one */
 	for (i = 0; i < kept_n; i++)
@@ -135,7 +143,7 @@ make_families(struct config_generic **gucs, int n)
 
 	kept_gucs = palloc(sizeof(struct config_generic *) * Max(n, 1));
 	memcpy(kept_gucs, gucs, sizeof(struct config_generic *) * n);
-	kept_lc_messages = pstrdup(locale_messages ? locale_messages : "");
+	kept_lc_messages = pstrdup(lc_messages_now());
 	kept = palloc(sizeof(SettingFamily) * Max(n, 1));
 	kept_n = 0;
 	initStringInfo(&name);
