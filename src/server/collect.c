@@ -147,6 +147,14 @@ ensure_collector(void)
 			return;
 		if (st == BGWH_POSTMASTER_DIED)
 			proc_exit(1);
+
+		/*
+		 * The running collection's queue refers to this handle (to notice a
+		 * collector that never attached): it is read to its end first, by
+		 * pgprom_collect_poll(), and the handle freed after.
+		 */
+		if (current != NULL && current->mqh != NULL)
+			return;
 		pfree(collector);
 		collector = NULL;
 
@@ -370,7 +378,7 @@ start_collection(Collection *c)
 	presize_text(c);
 	if (channel == NULL)
 	{
-		CurrentResourceOwner = NULL;	/* mapped until channel_retire() */
+		CurrentResourceOwner = NULL;	/* mapped until an unclean end */
 		channel = dsm_create(PGPROM_COLLECT_SLOTS * PGPROM_COLLECT_SLOT_SIZE,
 							 DSM_CREATE_NULL_IF_MAXSEGMENTS);
 		CurrentResourceOwner = oldowner;
@@ -615,7 +623,6 @@ pgprom_collect_poll(void)
 
 	if (pgprom_shared == NULL)
 		return false;
-	ensure_collector();
 	now = GetCurrentTimestamp();
 
 	if (current)
@@ -627,6 +634,14 @@ pgprom_collect_poll(void)
 		{
 			if (collector)
 				TerminateBackgroundWorker(collector);
+
+			/*
+			 * Nothing more goes to it: the next collection waits for the
+			 * collector started after this one has stopped.
+			 */
+			SpinLockAcquire(&pgprom_shared->mutex);
+			pgprom_shared->collector_latch = NULL;
+			SpinLockRelease(&pgprom_shared->mutex);
 			finish(current, "it was still running at pg_prom.scrape_timeout; the collector was terminated");
 			finished = true;
 		}
@@ -636,6 +651,7 @@ pgprom_collect_poll(void)
 			current = NULL;
 		}
 	}
+	ensure_collector();
 
 	/* start the next one, or fail those that wait for a collector too long */
 	while (current == NULL && queue != NIL)

@@ -315,6 +315,7 @@ follow(pid_t pid, const char *type, const ProcStat *st)
 {
 	Followed   *f;
 	bool		found;
+	double		delta;
 
 	f = hash_search(followed, &pid, HASH_ENTER, &found);
 	if (found && f->start_ticks != st->start_ticks)
@@ -323,12 +324,14 @@ follow(pid_t pid, const char *type, const ProcStat *st)
 		reaped_followed_cpu += f->cpu_s;
 		found = false;
 	}
-	type_cpu_add(type, found ? st->cpu_s - f->cpu_s : st->cpu_s);
+	delta = found ? st->cpu_s - f->cpu_s : st->cpu_s;
+	/* the entry complete before anything that may fail */
 	f->start_ticks = st->start_ticks;
 	strlcpy(f->backend_type, type, NAMEDATALEN);
 	if (!found || st->cpu_s > f->cpu_s)
 		f->cpu_s = st->cpu_s;
 	f->seen = scrape_no;
+	type_cpu_add(type, delta);
 }
 
 /*
