@@ -15,6 +15,7 @@
 #define PG_PROM_EXPO_H
 
 #include "lib/stringinfo.h"
+#include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
 typedef enum PromType
@@ -111,5 +112,15 @@ extern bool pgprom_expo_replay(PromWriter *w, const char *text, int len,
 							   List *families);
 
 extern void pgprom_expo_append_double(StringInfo out, double value);
+
+/* A timestamp as Prometheus writes one: seconds since the Unix epoch, 0 for none. */
+static inline double
+pgprom_expo_epoch_seconds(TimestampTz ts)
+{
+	if (ts == 0)
+		return 0;
+	return (double) ts / USECS_PER_SEC +
+		(double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+}
 
 #endif							/* PG_PROM_EXPO_H */

@@ -198,15 +198,6 @@ forget_numbers(void *arg)
 	scrape_scanned = false;
 }
 
-static inline double
-epoch_seconds(TimestampTz ts)
-{
-	if (ts == 0)
-		return 0;
-	return (double) ts / USECS_PER_SEC +
-		(double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
-}
-
 /* The statistics entry of a relation of database dboid; false if none. */
 static bool
 fetch(Oid dboid, Oid relid, PgStat_StatTabEntry *out)
@@ -281,10 +272,10 @@ compute(Numbers *n)
 			TABV(n, t, TV_N_LIVE_TUP) = (double) PGPROM_TAB_LIVE(&e);
 			TABV(n, t, TV_N_DEAD_TUP) = (double) PGPROM_TAB_DEAD(&e);
 			TABV(n, t, TV_N_MOD_SINCE_ANALYZE) = (double) PGPROM_TAB_MOD_SINCE_ANALYZE(&e);
-			TABV(n, t, TV_LAST_VACUUM) = epoch_seconds(PGPROM_TAB_LAST_VACUUM(&e));
-			TABV(n, t, TV_LAST_AUTOVACUUM) = epoch_seconds(PGPROM_TAB_LAST_AUTOVACUUM(&e));
-			TABV(n, t, TV_LAST_ANALYZE) = epoch_seconds(PGPROM_TAB_LAST_ANALYZE(&e));
-			TABV(n, t, TV_LAST_AUTOANALYZE) = epoch_seconds(PGPROM_TAB_LAST_AUTOANALYZE(&e));
+			TABV(n, t, TV_LAST_VACUUM) = pgprom_expo_epoch_seconds(PGPROM_TAB_LAST_VACUUM(&e));
+			TABV(n, t, TV_LAST_AUTOVACUUM) = pgprom_expo_epoch_seconds(PGPROM_TAB_LAST_AUTOVACUUM(&e));
+			TABV(n, t, TV_LAST_ANALYZE) = pgprom_expo_epoch_seconds(PGPROM_TAB_LAST_ANALYZE(&e));
+			TABV(n, t, TV_LAST_AUTOANALYZE) = pgprom_expo_epoch_seconds(PGPROM_TAB_LAST_AUTOANALYZE(&e));
 			TABV(n, t, TV_VACUUM_COUNT) = (double) e.vacuum_count;
 			TABV(n, t, TV_AUTOVACUUM_COUNT) = (double) PGPROM_TAB_AUTOVACUUM_COUNT(&e);
 			TABV(n, t, TV_ANALYZE_COUNT) = (double) e.analyze_count;
@@ -305,7 +296,7 @@ compute(Numbers *n)
 			IDXV(n, k, IV_IDX_SCAN) = (double) e.numscans;
 			IDXV(n, k, IV_IDX_TUP_READ) = (double) e.tuples_returned;
 			IDXV(n, k, IV_IDX_TUP_FETCH) = (double) e.tuples_fetched;
-			IDXV(n, k, IV_LAST_IDX_SCAN) = epoch_seconds(PGPROM_TAB_LASTSCAN(&e));
+			IDXV(n, k, IV_LAST_IDX_SCAN) = pgprom_expo_epoch_seconds(PGPROM_TAB_LASTSCAN(&e));
 			blocks(&e, &IDXV(n, k, IV_IDX_BLKS_READ), &IDXV(n, k, IV_IDX_BLKS_HIT));
 			TABV(n, t, TV_IDX_SCAN) += IDXV(n, k, IV_IDX_SCAN);
 			TABV(n, t, TV_IDX_TUP_FETCH) += IDXV(n, k, IV_IDX_TUP_FETCH);

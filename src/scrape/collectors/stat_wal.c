@@ -32,15 +32,6 @@ counter(PromWriter *w, const char *name, const char *help, double value)
 		pgprom_expo_value(w, value);
 }
 
-static double
-epoch_seconds(TimestampTz ts)
-{
-	if (ts == 0)
-		return 0;
-	return (double) ts / USECS_PER_SEC +
-		(double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
-}
-
 void
 pgprom_collect_stat_wal(PromWriter *w)
 {
@@ -80,7 +71,7 @@ pgprom_collect_stat_wal(PromWriter *w)
 	if (pgprom_expo_family(w, "pg_stat_wal_stats_reset_timestamp_seconds",
 						   "Time these statistics were last reset, in seconds since the Unix epoch (0: never)",
 						   PROM_GAUGE))
-		pgprom_expo_value(w, epoch_seconds(wal->stat_reset_timestamp));
+		pgprom_expo_value(w, pgprom_expo_epoch_seconds(wal->stat_reset_timestamp));
 }
 
 void
