@@ -522,6 +522,15 @@ pgprom_expo_value(PromWriter *w, double value)
 	pgprom_expo_sample(w, NULL, 0, NULL, NULL, value);
 }
 
+/* A family of one sample without labels. */
+void
+pgprom_expo_single(PromWriter *w, const char *name, const char *help,
+				   PromType type, double value)
+{
+	if (pgprom_expo_family(w, name, help, type))
+		pgprom_expo_value(w, value);
+}
+
 void
 pgprom_expo_value1(PromWriter *w, const char *n1, const char *v1, double value)
 {

@@ -59,6 +59,8 @@ extern void pgprom_expo_sample_raw(PromWriter *w, const char *labels,
 
 /* Convenience forms for the common label counts. */
 extern void pgprom_expo_value(PromWriter *w, double value);
+extern void pgprom_expo_single(PromWriter *w, const char *name,
+							   const char *help, PromType type, double value);
 extern void pgprom_expo_value1(PromWriter *w, const char *n1, const char *v1,
 							   double value);
 extern void pgprom_expo_value2(PromWriter *w, const char *n1, const char *v1,

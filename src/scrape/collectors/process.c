@@ -262,6 +262,19 @@ add_process(HTAB *sums, const char *type, pid_t pid, const ProcStat *st,
 		s->open_fds += fds;
 }
 
+/* A table of entries keyed by backend type name, in cxt. */
+static HTAB *
+by_type(const char *name, Size entrysize, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cxt;
+	return hash_create(name, 32, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
 static void
 cpu_tables_init(void)
 {
@@ -275,12 +288,8 @@ cpu_tables_init(void)
 	ctl.hcxt = TopMemoryContext;
 	followed = hash_create("pg_prom followed processes", 256, &ctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = NAMEDATALEN;
-	ctl.entrysize = sizeof(TypeCpu);
-	ctl.hcxt = TopMemoryContext;
-	type_cpu = hash_create("pg_prom CPU by backend type", 32, &ctl,
-						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	type_cpu = by_type("pg_prom CPU by backend type", sizeof(TypeCpu),
+					   TopMemoryContext);
 }
 
 /* Adds cpu_s to the counter of type (types past CPU_MAX_TYPES: "other"). */
@@ -378,38 +387,31 @@ write_endpoint(PromWriter *w)
 		return;
 	fds = open_fds(pid);
 	limit = max_fds(pid);
-	if (pgprom_expo_family(w, "process_cpu_seconds_total",
-						   "Total user and system CPU time spent in seconds, by pg_prom's endpoint process (see pg_prom_server_cpu_seconds_total for the server).",
-						   PROM_COUNTER))
-		pgprom_expo_value(w, st.cpu_s);
-	if (pgprom_expo_family(w, "process_resident_memory_bytes",
-						   "Resident memory size in bytes of pg_prom's endpoint process.",
-						   PROM_GAUGE))
-		pgprom_expo_value(w, st.rss_bytes);
-	if (pgprom_expo_family(w, "process_virtual_memory_bytes",
-						   "Virtual memory size in bytes of pg_prom's endpoint process.",
-						   PROM_GAUGE))
-		pgprom_expo_value(w, st.vsize_bytes);
-	if (fds >= 0 &&
-		pgprom_expo_family(w, "process_open_fds",
+	pgprom_expo_single(w, "process_cpu_seconds_total",
+					   "Total user and system CPU time spent in seconds, by pg_prom's endpoint process (see pg_prom_server_cpu_seconds_total for the server).",
+					   PROM_COUNTER, st.cpu_s);
+	pgprom_expo_single(w, "process_resident_memory_bytes",
+					   "Resident memory size in bytes of pg_prom's endpoint process.",
+					   PROM_GAUGE, st.rss_bytes);
+	pgprom_expo_single(w, "process_virtual_memory_bytes",
+					   "Virtual memory size in bytes of pg_prom's endpoint process.",
+					   PROM_GAUGE, st.vsize_bytes);
+	if (fds >= 0)
+		pgprom_expo_single(w, "process_open_fds",
 						   "Number of open file descriptors of pg_prom's endpoint process.",
-						   PROM_GAUGE))
-		pgprom_expo_value(w, fds);
-	if (limit >= 0 &&
-		pgprom_expo_family(w, "process_max_fds",
+						   PROM_GAUGE, fds);
+	if (limit >= 0)
+		pgprom_expo_single(w, "process_max_fds",
 						   "Maximum number of open file descriptors of pg_prom's endpoint process.",
-						   PROM_GAUGE))
-		pgprom_expo_value(w, limit);
-	if (pgprom_expo_family(w, "process_start_time_seconds",
-						   "Start time of pg_prom's endpoint process since unix epoch in seconds.",
-						   PROM_GAUGE))
-		pgprom_expo_value(w, st.start_s);
+						   PROM_GAUGE, limit);
+	pgprom_expo_single(w, "process_start_time_seconds",
+					   "Start time of pg_prom's endpoint process since unix epoch in seconds.",
+					   PROM_GAUGE, st.start_s);
 }
 
 static void
 write_server(PromWriter *w)
 {
-	HASHCTL		ctl;
 	HTAB	   *sums;
 	HASH_SEQ_STATUS seq;
 	TypeSums   *s;
@@ -423,12 +425,8 @@ write_server(PromWriter *w)
 	bool		count_fds = fds_cache_at == 0 ||
 		TimestampDifferenceExceeds(fds_cache_at, now, FDS_INTERVAL_MS);
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = NAMEDATALEN;
-	ctl.entrysize = sizeof(TypeSums);
-	ctl.hcxt = CurrentMemoryContext;
-	sums = hash_create("pg_prom server processes", 32, &ctl,
-					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	sums = by_type("pg_prom server processes", sizeof(TypeSums),
+				   CurrentMemoryContext);
 	cpu_tables_init();
 	scrape_no++;
 

@@ -25,53 +25,46 @@
 #include "compat.h"
 #include "scrape/collectors/collectors.h"
 
-static void
-counter(PromWriter *w, const char *name, const char *help, double value)
-{
-	if (pgprom_expo_family(w, name, help, PROM_COUNTER))
-		pgprom_expo_value(w, value);
-}
-
 void
 pgprom_collect_stat_wal(PromWriter *w)
 {
 	PgStat_WalStats *wal = pgstat_fetch_stat_wal();
 
-	counter(w, "pg_stat_wal_records_total",
-			"WAL records generated (pg_stat_wal.wal_records)",
-			(double) PGPROM_WAL_COUNTERS(wal)->wal_records);
-	counter(w, "pg_stat_wal_fpi_total",
-			"WAL full-page images generated (pg_stat_wal.wal_fpi)",
-			(double) PGPROM_WAL_COUNTERS(wal)->wal_fpi);
-	counter(w, "pg_stat_wal_bytes_total",
-			"WAL generated, in bytes (pg_stat_wal.wal_bytes)",
-			(double) PGPROM_WAL_COUNTERS(wal)->wal_bytes);
+	pgprom_expo_single(w, "pg_stat_wal_records_total",
+					   "WAL records generated (pg_stat_wal.wal_records)",
+					   PROM_COUNTER, (double) PGPROM_WAL_COUNTERS(wal)->wal_records);
+	pgprom_expo_single(w, "pg_stat_wal_fpi_total",
+					   "WAL full-page images generated (pg_stat_wal.wal_fpi)",
+					   PROM_COUNTER, (double) PGPROM_WAL_COUNTERS(wal)->wal_fpi);
+	pgprom_expo_single(w, "pg_stat_wal_bytes_total",
+					   "WAL generated, in bytes (pg_stat_wal.wal_bytes)",
+					   PROM_COUNTER, (double) PGPROM_WAL_COUNTERS(wal)->wal_bytes);
 #ifdef PGPROM_WAL_HAS_FPI_BYTES
-	counter(w, "pg_stat_wal_fpi_bytes_total",
-			"WAL full-page images generated, in bytes (pg_stat_wal.wal_fpi_bytes, PostgreSQL 19+)",
-			(double) PGPROM_WAL_COUNTERS(wal)->wal_fpi_bytes);
+	pgprom_expo_single(w, "pg_stat_wal_fpi_bytes_total",
+					   "WAL full-page images generated, in bytes (pg_stat_wal.wal_fpi_bytes, PostgreSQL 19+)",
+					   PROM_COUNTER, (double) PGPROM_WAL_COUNTERS(wal)->wal_fpi_bytes);
 #endif
-	counter(w, "pg_stat_wal_buffers_full_total",
-			"Times WAL data was written to disk because WAL buffers became full (pg_stat_wal.wal_buffers_full)",
-			(double) PGPROM_WAL_COUNTERS(wal)->wal_buffers_full);
+	pgprom_expo_single(w, "pg_stat_wal_buffers_full_total",
+					   "Times WAL data was written to disk because WAL buffers became full (pg_stat_wal.wal_buffers_full)",
+					   PROM_COUNTER, (double) PGPROM_WAL_COUNTERS(wal)->wal_buffers_full);
 #ifdef PGPROM_WAL_HAS_WRITE_SYNC
-	counter(w, "pg_stat_wal_write_total",
-			"Times WAL buffers were written out to disk (pg_stat_wal.wal_write; up to PostgreSQL 17, then pg_stat_io object \"wal\")",
-			(double) wal->wal_write);
-	counter(w, "pg_stat_wal_sync_total",
-			"Times WAL files were synced to disk (pg_stat_wal.wal_sync; up to PostgreSQL 17)",
-			(double) wal->wal_sync);
-	counter(w, "pg_stat_wal_write_time_seconds_total",
-			"Time spent writing WAL buffers to disk, in seconds (needs track_wal_io_timing; up to PostgreSQL 17)",
-			(double) wal->wal_write_time / 1000000.0);
-	counter(w, "pg_stat_wal_sync_time_seconds_total",
-			"Time spent syncing WAL files to disk, in seconds (needs track_wal_io_timing; up to PostgreSQL 17)",
-			(double) wal->wal_sync_time / 1000000.0);
+	pgprom_expo_single(w, "pg_stat_wal_write_total",
+					   "Times WAL buffers were written out to disk (pg_stat_wal.wal_write; up to PostgreSQL 17, then pg_stat_io object \"wal\")",
+					   PROM_COUNTER, (double) wal->wal_write);
+	pgprom_expo_single(w, "pg_stat_wal_sync_total",
+					   "Times WAL files were synced to disk (pg_stat_wal.wal_sync; up to PostgreSQL 17)",
+					   PROM_COUNTER, (double) wal->wal_sync);
+	pgprom_expo_single(w, "pg_stat_wal_write_time_seconds_total",
+					   "Time spent writing WAL buffers to disk, in seconds (needs track_wal_io_timing; up to PostgreSQL 17)",
+					   PROM_COUNTER, (double) wal->wal_write_time / 1000000.0);
+	pgprom_expo_single(w, "pg_stat_wal_sync_time_seconds_total",
+					   "Time spent syncing WAL files to disk, in seconds (needs track_wal_io_timing; up to PostgreSQL 17)",
+					   PROM_COUNTER, (double) wal->wal_sync_time / 1000000.0);
 #endif
-	if (pgprom_expo_family(w, "pg_stat_wal_stats_reset_timestamp_seconds",
-						   "Time these statistics were last reset, in seconds since the Unix epoch (0: never)",
-						   PROM_GAUGE))
-		pgprom_expo_value(w, pgprom_expo_epoch_seconds(wal->stat_reset_timestamp));
+	pgprom_expo_single(w, "pg_stat_wal_stats_reset_timestamp_seconds",
+					   "Time these statistics were last reset, in seconds since the Unix epoch (0: never)",
+					   PROM_GAUGE,
+					   pgprom_expo_epoch_seconds(wal->stat_reset_timestamp));
 }
 
 void
