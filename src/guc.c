@@ -54,6 +54,7 @@ int			pgprom_slow_collector_interval_s = 60;
 uint64		pgprom_collector_mask = ~UINT64CONST(0);
 int			pgprom_other_databases_interval_s = 60;
 char	   *pgprom_server_label = NULL;
+char	   *pgprom_test_stall_collector = NULL;
 int			pgprom_stat_statements_limit = 100;
 int			pgprom_max_tables = 1000;
 char	   *pgprom_custom_query_role = NULL;
@@ -284,6 +285,19 @@ pgprom_define_settings(const char *const *routes, const char *const *names,
 							   "",
 							   PGC_SUSET, 0,
 							   check_server_label, NULL, NULL);
+
+	/*
+	 * Fault injection for the tests of what the endpoint does with a
+	 * collector that ignores its cancel (render.c): hidden, superuser only.
+	 */
+	DefineCustomStringVariable("pg_prom.test_stall_collector",
+							   "For tests only: the collector named stalls for 10 seconds ignoring interrupts.",
+							   "Makes the collector worker behave as one stuck in an uninterruptible wait; empty (the default) for none.",
+							   &pgprom_test_stall_collector,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("pg_prom.track_statements",
 							 "Time top-level statements and transactions into latency histograms.",

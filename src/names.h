@@ -15,6 +15,7 @@
 #define PGPROM_NAME_MAX 200
 
 extern bool pgprom_valid_metric_name(const char *name);
+extern int	pgprom_metric_name_len(const char *name);
 
 /* The same without colons: the names applications and custom queries may use. */
 extern bool pgprom_valid_user_metric_name(const char *name);

@@ -165,6 +165,64 @@ ok($back, 'terminated worker is restarted and serves again');
 		'every collector succeeds again');
 }
 
+# --- a collector that ignores its cancel is terminated ---------------------------
+# pg_prom.test_stall_collector makes one collector wait 10 s with interrupts
+# held (as one stuck in an uninterruptible wait would): the scrape is answered
+# after the budget plus the grace second with what finished, /health answers
+# meanwhile, and a scrape queued behind it is served by a new collector.
+{
+	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.scrape_timeout = '1s'");
+	$node->safe_psql('postgres',
+		"ALTER SYSTEM SET pg_prom.test_stall_collector = 'stat_bgwriter'");
+	$node->reload;
+	sleep 0.5;
+	my $stalled = open_client($port2);
+	$t0 = time;
+	syswrite($stalled, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	sleep 0.3;
+	my $queued = open_client($port2);
+	syswrite($queued,
+		"GET /metrics?collect[]=static&collect[]=settings HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	my $h0 = time;
+	my $health = http_get($port2, '/health');
+	my $htook = time - $h0;
+	is($health->{status}, 200, '/health answers while a collector ignores its cancel');
+	ok($htook < 0.5, "at once ($htook s)");
+	my $resp = read_response($stalled, 20);
+	my $took = time - $t0;
+	like($resp, qr{^HTTP/1\.1 200 }, 'the scrape is answered 200');
+	ok($took >= 1.8 && $took < 8, "after the budget and the grace second ($took s)");
+	like($resp, qr/^pg_scrape_collector_success\{collector="stat_bgwriter"\} 0$/m,
+		'the stalled collector is reported failed');
+	like($resp, qr/^pg_scrape_collector_success\{collector="stat_archiver"\} 0$/m,
+		'and those after it');
+	for my $before (qw(static database stat_database locks settings))
+	{
+		like($resp, qr/^pg_scrape_collector_success\{collector="$before"\} 1$/m,
+			"$before, which finished before it, succeeded");
+	}
+	like($resp, qr/^pg_settings_max_connections 100$/m, 'with its metrics');
+	like($resp, qr/^pg_locks_count\{/m, 'all of them');
+	unlike($resp, qr/^pg_stat_bgwriter_/m, 'nothing of the stalled one');
+	my $qresp = read_response($queued, 20);
+	like($qresp, qr{^HTTP/1\.1 200 }, 'the scrape queued behind it is answered 200');
+	like($qresp, qr/^pg_scrape_collector_success\{collector="settings"\} 1$/m,
+		'by a new collector');
+	ok(time - $t0 < 10, 'without waiting for the stalled one to end');
+	close($stalled);
+	close($queued);
+	ok($node->log_contains(
+			'Collector "stat_bgwriter" was running; it and those after it report pg_scrape_collector_success 0'),
+		'the log names the collector that was running');
+	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.test_stall_collector");
+	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.scrape_timeout");
+	$node->reload;
+	sleep 0.5;
+	ok( defined wait_for_metrics(
+			$port2, qr/^pg_scrape_collector_success\{collector="stat_bgwriter"\} 1$/m, 30),
+		'and the next scrapes are whole again');
+}
+
 # --- shutdown is prompt -------------------------------------------------------
 $t0 = time;
 $node->stop('fast');

@@ -218,7 +218,7 @@ serve(dsm_handle handle, int slot)
 	mq = (shm_mq *) ((char *) req + PGPROM_COLLECT_QUEUE_OFFSET);
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, channel, NULL);
-	pgprom_stream_sink_init(&sink, mqh);
+	pgprom_stream_sink_init(&sink, mqh, req);
 
 	job.mask = req->mask;
 	job.sink = &sink.sink;

@@ -179,7 +179,7 @@ run_one(ScrapeSink *sink, CustomJob *job, CustomQuery *q)
 
 	memset(&result, 0, sizeof(result));
 	strlcpy(result.label, q->label, sizeof(result.label));
-	sink->unit_start(sink, q->label);
+	sink->unit_start(sink, q->label, true);
 	INSTR_TIME_SET_CURRENT(t0);
 
 	MemoryContextSwitchTo(cxt);
@@ -253,7 +253,7 @@ pgprom_custom_worker_main(Datum main_arg)
 	mq = (shm_mq *) ((char *) job + job->mq_offset);
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
-	pgprom_stream_sink_init(&sink, mqh);
+	pgprom_stream_sink_init(&sink, mqh, NULL);
 
 	BackgroundWorkerInitializeConnectionByOid(job->dboid, job->connect_role, 0);
 	pgprom_worker_session("pg_prom custom queries", job->lock_timeout_ms);

@@ -72,7 +72,9 @@ struct PromWriter
 static const char *const type_names[] = {"gauge", "counter", "untyped", "histogram"};
 static const char *const histogram_suffixes[] = {"_bucket", "_sum", "_count"};
 
-static bool reserve_family(PromWriter *w, const char *name, PromType type);
+static void *name_keycopy(void *dest, const void *src, Size keysize);
+static bool reserve_family(PromWriter *w, const char *name, int len,
+						   PromType type);
 static void release_family(PromWriter *w, const char *name, PromType type);
 static bool series_insert(PromWriter *w, uint64 hash);
 static void append_escaped(StringInfo out, const char *s, bool label_value);
@@ -88,8 +90,9 @@ pgprom_expo_create(StringInfo out)
 	ctl.keysize = PROM_NAME_KEY;
 	ctl.entrysize = sizeof(FamilyEntry);
 	ctl.hcxt = w->cxt;
+	ctl.keycopy = name_keycopy;
 	w->names = hash_create("pg_prom families", 512, &ctl,
-						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+						   HASH_ELEM | HASH_STRINGS | HASH_KEYCOPY | HASH_CONTEXT);
 	w->cap = 64;
 	w->slots = palloc(sizeof(uint64) * w->cap);
 	w->gens = palloc0(sizeof(uint32) * w->cap);
@@ -101,34 +104,73 @@ pgprom_expo_create(StringInfo out)
 }
 
 /*
- * Reserve a family's name and, for a histogram, its suffixed series names.
- * Either all are reserved or none.
+ * Keys of the names table: a name's hash is string_hash()'s (hash_bytes of
+ * its bytes; every name is shorter than the key) computed once per name,
+ * and a key is copied with its known-short length.
+ */
+static inline uint32
+name_hash(const char *name, int len)
+{
+	return hash_bytes((const unsigned char *) name, len);
+}
+
+static void *
+name_keycopy(void *dest, const void *src, Size keysize)
+{
+	Size		len = strnlen(src, keysize - 1);
+
+	memcpy(dest, src, len);
+	((char *) dest)[len] = '\0';
+	return dest;
+}
+
+/* A histogram's series name: name (len bytes) and suffix i, in key. */
+static int
+suffixed(char *key, const char *name, int len, int i)
+{
+	int			slen = strlen(histogram_suffixes[i]);
+
+	memcpy(key, name, len);
+	memcpy(key + len, histogram_suffixes[i], slen + 1);
+	return len + slen;
+}
+
+/*
+ * Reserve a family's name (valid, len bytes) and, for a histogram, its
+ * suffixed series names.  Either all are reserved or none.
  */
 static bool
-reserve_family(PromWriter *w, const char *name, PromType type)
+reserve_family(PromWriter *w, const char *name, int len, PromType type)
 {
 	char		key[PROM_NAME_KEY];
 	bool		found;
 	int			i;
 
+	StaticAssertStmt(PGPROM_NAME_MAX + 8 < PROM_NAME_KEY,
+					 "a suffixed name fits a key");
 	if (type == PROM_HISTOGRAM)
 	{
 		for (i = 0; i < lengthof(histogram_suffixes); i++)
 		{
-			snprintf(key, sizeof(key), "%s%s", name, histogram_suffixes[i]);
-			if (hash_search(w->names, key, HASH_FIND, NULL) != NULL)
+			int			klen = suffixed(key, name, len, i);
+
+			if (hash_search_with_hash_value(w->names, key, name_hash(key, klen),
+											HASH_FIND, NULL) != NULL)
 				return false;
 		}
 	}
-	hash_search(w->names, name, HASH_ENTER, &found);
+	hash_search_with_hash_value(w->names, name, name_hash(name, len),
+								HASH_ENTER, &found);
 	if (found)
 		return false;
 	if (type == PROM_HISTOGRAM)
 	{
 		for (i = 0; i < lengthof(histogram_suffixes); i++)
 		{
-			snprintf(key, sizeof(key), "%s%s", name, histogram_suffixes[i]);
-			hash_search(w->names, key, HASH_ENTER, &found);
+			int			klen = suffixed(key, name, len, i);
+
+			hash_search_with_hash_value(w->names, key, name_hash(key, klen),
+										HASH_ENTER, &found);
 		}
 	}
 	return true;
@@ -184,7 +226,9 @@ record_family(PromWriter *w, const char *name, PromType type)
 bool
 pgprom_expo_reserve(PromWriter *w, const char *name, PromType type)
 {
-	return pgprom_valid_metric_name(name) && reserve_family(w, name, type);
+	int			len = pgprom_metric_name_len(name);
+
+	return len >= 0 && reserve_family(w, name, len, type);
 }
 
 /*
@@ -211,16 +255,18 @@ pgprom_expo_family_header(StringInfo buf, const char *name, const char *help,
 static bool
 open_family(PromWriter *w, const char *name, PromType type)
 {
+	int			len = pgprom_metric_name_len(name);
+
 	w->open = false;
-	if (!pgprom_valid_metric_name(name) || !reserve_family(w, name, type))
+	if (len < 0 || !reserve_family(w, name, len, type))
 	{
 		w->duplicates++;
 		return false;
 	}
 	record_family(w, name, type);
-	w->family_len = strlcpy(w->family, name, sizeof(w->family));
-	if (w->family_len >= (int) sizeof(w->family))
-		w->family_len = sizeof(w->family) - 1;
+	/* len <= PGPROM_NAME_MAX: the name fits */
+	memcpy(w->family, name, len + 1);
+	w->family_len = len;
 	w->open = true;
 	w->gen++;
 	w->count = 0;
@@ -684,7 +730,9 @@ pgprom_expo_replay(PromWriter *w, const char *text, int len, List *families)
 	{
 		PromFamilyRef *ref = lfirst(lc);
 
-		if (!reserve_family(w, ref->name, ref->type))
+		int			nlen = pgprom_metric_name_len(ref->name);
+
+		if (nlen < 0 || !reserve_family(w, ref->name, nlen, ref->type))
 		{
 			pgprom_expo_rollback(w, mark);
 			w->duplicates++;

@@ -234,14 +234,14 @@ pgprom_render(StringInfo out, uint64 mask, ScrapeSink *sink)
 /*---- units ----*/
 
 static ScrapeResult *
-unit_begin(Render *r, const char *label, PromMark *mark)
+unit_begin(Render *r, const char *label, bool may_wait, PromMark *mark)
 {
 	ScrapeResult *result = MemoryContextAllocZero(pgprom_scrape_context(),
 												  sizeof(ScrapeResult));
 
 	strlcpy(result->label, label, sizeof(result->label));
 	if (r->sink)
-		r->sink->unit_start(r->sink, label);
+		r->sink->unit_start(r->sink, label, may_wait);
 	*mark = pgprom_expo_mark(r->w);
 	return result;
 }
@@ -276,14 +276,35 @@ call_collector(PromWriter *w, void *arg)
 	((const PromCollector *) arg)->collect(w);
 }
 
+/*
+ * pg_prom.test_stall_collector: in the collector worker (the render with a
+ * sink), the named collector waits 10 s with interrupts held, as one stuck
+ * in an uninterruptible wait would: it ignores the cancel at
+ * pg_prom.scrape_timeout and the endpoint's terminate until then.
+ */
+static void
+test_stall(Render *r, const char *name)
+{
+	int			i;
+
+	if (r->sink == NULL || pgprom_test_stall_collector == NULL ||
+		strcmp(pgprom_test_stall_collector, name) != 0)
+		return;
+	HOLD_INTERRUPTS();
+	for (i = 0; i < 100; i++)
+		pg_usleep(100 * 1000L);
+	RESUME_INTERRUPTS();
+}
+
 static void
 run_collector(Render *r, int idx)
 {
 	const PromCollector *c = &pgprom_collectors[idx];
 	PromMark	mark;
-	ScrapeResult *result = unit_begin(r, c->name, &mark);
+	ScrapeResult *result = unit_begin(r, c->name, c->may_wait, &mark);
 	char	   *message = NULL;
 
+	test_stall(r, c->name);
 	if (c->slow && replay_cached(r->w, &caches[idx], pgprom_slow_collector_interval_s))
 	{
 		result->success = true;
@@ -489,7 +510,8 @@ static void
 run_custom_queries(Render *r, int idx)
 {
 	PromMark	mark;
-	ScrapeResult *result = unit_begin(r, pgprom_collectors[idx].name, &mark);
+	ScrapeResult *result = unit_begin(r, pgprom_collectors[idx].name,
+									  pgprom_collectors[idx].may_wait, &mark);
 	CustomRun	run;
 	char	   *message;
 	HASH_SEQ_STATUS seq;
@@ -522,7 +544,9 @@ run_custom_queries(Render *r, int idx)
 	foreach(lc, run.queries)
 	{
 		CustomQuery *q = lfirst(lc);
-		ScrapeResult *qresult = unit_begin(r, q->label, &mark);
+
+		/* replays: what may wait ran in the unit above */
+		ScrapeResult *qresult = unit_begin(r, q->label, false, &mark);
 		const char *qmessage = NULL;
 
 		st = custom_state(q);

@@ -23,17 +23,17 @@
  */
 #include "postgres.h"
 
+#include "utils/timestamp.h"
+
 #include "scrape/stream.h"
 
 /* Largest TEXT message: the reader's buffer per message stays small. */
 #define TEXT_CHUNK (256 * 1024)
 
 /*
- * Send one message.  Unless flush, it stays invisible to the endpoint (and
- * the endpoint asleep) until a later flushed message, or until a quarter of
- * the queue is waiting: a unit's text and result go out with the start of
- * the next unit (which, if it hangs, is then named as the one running) or
- * with the end, one wake-up of the endpoint per unit.
+ * Send one message.  Unless flush, it stays invisible to the reader (and
+ * the reader asleep) until a later flushed message, or until a quarter of
+ * the queue is waiting (when it is to go out: stream.h).
  */
 static bool
 send_parts(StreamSink *s, char kind, const void *a, Size alen,
@@ -64,10 +64,26 @@ send_parts(StreamSink *s, char kind, const void *a, Size alen,
 }
 
 static void
-sink_start(ScrapeSink *sink, const char *label)
+sink_start(ScrapeSink *sink, const char *label, bool may_wait)
 {
-	(void) send_parts((StreamSink *) sink, STREAM_START, label,
-					  strlen(label) + 1, NULL, 0, true);
+	StreamSink *s = (StreamSink *) sink;
+	bool		flush = true;
+
+	if (s->progress)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		SpinLockAcquire(&s->progress->mutex);
+		strlcpy(s->progress->running, label, sizeof(s->progress->running));
+		SpinLockRelease(&s->progress->mutex);
+		flush = may_wait ||
+			now >= TimestampTzPlusMilliseconds(s->last_flush,
+											   PGPROM_STREAM_FLUSH_MS);
+		if (flush)
+			s->last_flush = now;
+	}
+	(void) send_parts(s, STREAM_START, label, strlen(label) + 1, NULL, 0,
+					  flush);
 }
 
 static void
@@ -111,9 +127,16 @@ typedef struct ResultWire
 static void
 sink_result(ScrapeSink *sink, const ScrapeResult *result, const char *message)
 {
+	StreamSink *s = (StreamSink *) sink;
 	ResultWire	wire;
 	StringInfoData tail;
 
+	if (s->progress)
+	{
+		SpinLockAcquire(&s->progress->mutex);
+		s->progress->running[0] = '\0';
+		SpinLockRelease(&s->progress->mutex);
+	}
 	memset(&wire, 0, sizeof(wire));
 	wire.seconds = result->seconds;
 	wire.left_out = result->left_out;
@@ -125,7 +148,7 @@ sink_result(ScrapeSink *sink, const ScrapeResult *result, const char *message)
 	if (message)
 		appendBinaryStringInfo(&tail, message, Min(strlen(message), 1000));
 	appendStringInfoChar(&tail, '\0');
-	(void) send_parts((StreamSink *) sink, STREAM_RESULT, &wire, sizeof(wire),
+	(void) send_parts(s, STREAM_RESULT, &wire, sizeof(wire),
 					  tail.data, tail.len, false);
 	pfree(tail.data);
 }
@@ -137,7 +160,8 @@ sink_done(ScrapeSink *sink)
 }
 
 void
-pgprom_stream_sink_init(StreamSink *s, shm_mq_handle *mqh)
+pgprom_stream_sink_init(StreamSink *s, shm_mq_handle *mqh,
+						CollectRequest *progress)
 {
 	s->sink.unit_start = sink_start;
 	s->sink.unit_text = sink_text;
@@ -145,6 +169,8 @@ pgprom_stream_sink_init(StreamSink *s, shm_mq_handle *mqh)
 	s->sink.done = sink_done;
 	s->mqh = mqh;
 	s->detached = false;
+	s->progress = progress;
+	s->last_flush = progress ? GetCurrentTimestamp() : 0;
 }
 
 bool
@@ -152,7 +178,7 @@ pgprom_stream_send_error(shm_mq_handle *mqh, const char *message)
 {
 	StreamSink	s;
 
-	pgprom_stream_sink_init(&s, mqh);
+	pgprom_stream_sink_init(&s, mqh, NULL);
 	return send_parts(&s, STREAM_ERROR, message, strlen(message) + 1, NULL, 0,
 					  true);
 }

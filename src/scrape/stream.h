@@ -17,7 +17,9 @@
 #ifndef PG_PROM_STREAM_H
 #define PG_PROM_STREAM_H
 
+#include "datatype/timestamp.h"
 #include "storage/shm_mq.h"
+#include "storage/spin.h"
 
 #include "scrape/expo.h"
 #include "scrape/scrape.h"
@@ -27,7 +29,9 @@ typedef struct ScrapeSink ScrapeSink;
 
 struct ScrapeSink
 {
-	void		(*unit_start) (ScrapeSink *sink, const char *label);
+	/* may_wait: the unit may block (what came before must be visible) */
+	void		(*unit_start) (ScrapeSink *sink, const char *label,
+							   bool may_wait);
 	/* text of a unit that succeeded, with the families it declares */
 	void		(*unit_text) (ScrapeSink *sink, const char *text, int len,
 							  List *families);
@@ -38,15 +42,51 @@ struct ScrapeSink
 	void		(*done) (ScrapeSink *sink);
 };
 
-/* A sink writing messages to a queue (the sending side must be attached). */
+/* Size of the queue between processes. */
+#define PGPROM_STREAM_QUEUE_SIZE (1024 * 1024)
+
+/*
+ * The channel between the endpoint and the collector: one dynamic shared
+ * memory segment the endpoint makes once and keeps, of PGPROM_COLLECT_SLOTS
+ * slots used in turn, each this request and then the queue the collector
+ * streams a collection's units into.  A slot is written again only after a
+ * collection in the other slot ended cleanly (the collector had let go of
+ * this one before it began that one); after any other ending the endpoint
+ * makes a new segment.
+ */
+typedef struct CollectRequest
+{
+	uint64		mask;			/* the collectors to run */
+	slock_t		mutex;			/* protects running */
+	char		running[PGPROM_LABEL_MAX];	/* the unit started, "" between */
+} CollectRequest;
+
+/*
+ * A sink writing messages to a queue (the sending side must be attached).
+ *
+ * With a request (the collector's sink), a unit's start is written to its
+ * running field, and the messages go out (wake the reader) only at the
+ * end, when a quarter of the queue is waiting, or at the start of a unit
+ * that may wait (or that starts PGPROM_STREAM_FLUSH_MS after they last went
+ * out): a handful of wake-ups of the endpoint per collection instead of one
+ * per unit.  The endpoint names the unit that hung from running.  Only a
+ * unit that cannot wait, stuck on a lightweight lock, could take finished
+ * units (those since the last flush) with it.  Without a request (a
+ * custom-query worker's sink) every start goes out at once.
+ */
+#define PGPROM_STREAM_FLUSH_MS 10
+
 typedef struct StreamSink
 {
 	ScrapeSink	sink;
 	shm_mq_handle *mqh;
 	bool		detached;		/* the reader went away: stop sending */
+	CollectRequest *progress;	/* or NULL */
+	TimestampTz last_flush;
 } StreamSink;
 
-extern void pgprom_stream_sink_init(StreamSink *s, shm_mq_handle *mqh);
+extern void pgprom_stream_sink_init(StreamSink *s, shm_mq_handle *mqh,
+									CollectRequest *progress);
 
 /* Kinds of messages. */
 typedef enum StreamMsgKind
@@ -78,23 +118,6 @@ extern List *pgprom_stream_families(const StreamMsg *msg);
 
 /* Send a render error (the whole render failed); false if detached. */
 extern bool pgprom_stream_send_error(shm_mq_handle *mqh, const char *message);
-
-/* Size of the queue between processes. */
-#define PGPROM_STREAM_QUEUE_SIZE (1024 * 1024)
-
-/*
- * The channel between the endpoint and the collector: one dynamic shared
- * memory segment the endpoint makes once and keeps, of PGPROM_COLLECT_SLOTS
- * slots used in turn, each this request and then the queue the collector
- * streams a collection's units into.  A slot is written again only after a
- * collection in the other slot ended cleanly (the collector had let go of
- * this one before it began that one); after any other ending the endpoint
- * makes a new segment.
- */
-typedef struct CollectRequest
-{
-	uint64		mask;			/* the collectors to run */
-} CollectRequest;
 
 #define PGPROM_COLLECT_SLOTS 2
 #define PGPROM_COLLECT_QUEUE_OFFSET MAXALIGN(sizeof(CollectRequest))

@@ -82,6 +82,7 @@ struct Collection
 	int			status;			/* 0 when there is a body to send */
 	char	   *why;			/* else what to tell the client */
 	TimestampTz queued;
+	TimestampTz waited_from;	/* first in line without a collector */
 	TimestampTz started_at;
 	TimestampTz finished_at;
 	StringInfoData text;		/* the units' text, then the whole body */
@@ -90,6 +91,7 @@ struct Collection
 	char		running[PGPROM_LABEL_MAX];	/* started, not finished */
 	bool		clean;			/* the collector sent its last message */
 	shm_mq_handle *mqh;
+	CollectRequest *req;		/* in the channel, while mqh is set */
 	StringInfo	bodies[NUM_BODY_FORMATS];	/* made on first use */
 };
 
@@ -394,6 +396,9 @@ start_collection(Collection *c)
 	channel_slot = (channel_slot + 1) % PGPROM_COLLECT_SLOTS;
 	req = PGPROM_COLLECT_SLOT(dsm_segment_address(channel), slot);
 	req->mask = c->mask;
+	SpinLockInit(&req->mutex);
+	req->running[0] = '\0';
+	c->req = req;
 	mq = shm_mq_create((char *) req + PGPROM_COLLECT_QUEUE_OFFSET, PGPROM_STREAM_QUEUE_SIZE);
 	shm_mq_set_receiver(mq, MyProc);
 	c->mqh = shm_mq_attach(mq, channel, collector);
@@ -546,6 +551,14 @@ finish(Collection *c, const char *stopped_why)
 	c->finished_at = GetCurrentTimestamp();
 	if (c->mqh)
 	{
+		/* the unit running now ("" between units), whatever has arrived */
+		if (!c->clean)
+		{
+			SpinLockAcquire(&c->req->mutex);
+			strlcpy(c->running, c->req->running, sizeof(c->running));
+			SpinLockRelease(&c->req->mutex);
+		}
+		c->req = NULL;
 		shm_mq_detach(c->mqh);
 		c->mqh = NULL;
 
@@ -632,8 +645,18 @@ pgprom_collect_poll(void)
 		else if (now >= TimestampTzPlusMilliseconds(current->started_at,
 													pgprom_scrape_timeout_ms + STOP_GRACE_MS))
 		{
+			/*
+			 * It may ignore this too (stuck where interrupts are held): it is
+			 * left to end on its own, and a new collector serves the next
+			 * collections at once (the old one can no longer be handed any,
+			 * and its exit leaves the new one's registration alone).
+			 */
 			if (collector)
+			{
 				TerminateBackgroundWorker(collector);
+				pfree(collector);
+				collector = NULL;
+			}
 
 			/*
 			 * Nothing more goes to it: the next collection waits for the
@@ -660,7 +683,13 @@ pgprom_collect_poll(void)
 
 		if (!pgprom_collector_ready())
 		{
-			if (now < TimestampTzPlusMilliseconds(c->queued, pgprom_scrape_timeout_ms) &&
+			/*
+			 * its budget to wait for a collector runs from now, not from
+			 * queued
+			 */
+			if (c->waited_from == 0)
+				c->waited_from = now;
+			if (now < TimestampTzPlusMilliseconds(c->waited_from, pgprom_scrape_timeout_ms) &&
 				now >= collector_next_start)
 				break;			/* the collector is starting: wait for it */
 			queue = list_delete_first(queue);

@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "storage/fd.h"
@@ -426,9 +427,52 @@ send_some(Conn *c, const char *buf, size_t len, size_t *off, bool more)
 	return true;
 }
 
+/*
+ * Plain TCP, head and body both pending: send them with one system call
+ * (what is left goes out through send_some); false when the connection is
+ * done for.
+ */
+static bool
+send_head_and_body(Conn *c)
+{
+	struct iovec iov[2];
+	struct msghdr msg;
+	ssize_t		n;
+	size_t		head_left = c->out.len - c->out_off;
+
+	memset(&msg, 0, sizeof(msg));
+	iov[0].iov_base = c->out.data + c->out_off;
+	iov[0].iov_len = head_left;
+	iov[1].iov_base = (char *) c->body + c->body_off;
+	iov[1].iov_len = c->body_len - c->body_off;
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	do
+		n = sendmsg(c->sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+	{
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return true;		/* wait for WRITEABLE */
+		pgprom_conn_close(c);
+		return false;
+	}
+	if ((size_t) n <= head_left)
+		c->out_off += n;
+	else
+	{
+		c->out_off = c->out.len;
+		c->body_off += n - head_left;
+	}
+	return true;
+}
+
 static void
 conn_write(Conn *c)
 {
+	if (!c->tls && c->body != NULL && c->body_len > c->body_off &&
+		c->out_off < (size_t) c->out.len && !send_head_and_body(c))
+		return;
 	if (!send_some(c, c->out.data, c->out.len, &c->out_off,
 				   c->body != NULL && c->body_len > 0))
 		return;

@@ -6,6 +6,12 @@
  * Names follow postgres_exporter's --collector.X names where one exists,
  * so pg_scrape_collector_success{collector} means the same thing.
  *
+ * may_wait is false only for collectors that read nothing but shared and
+ * process-local memory (they can wait for nothing but a lightweight lock):
+ * before any other one the collector makes everything written so far
+ * visible to the endpoint (stream.h), so that a collector that has to be
+ * terminated while waiting takes no finished unit with it.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -16,39 +22,39 @@
 #include "shmem.h"
 
 const PromCollector pgprom_collectors[] = {
-	{"static", pgprom_collect_static, false, true},
-	{"postmaster", pgprom_collect_postmaster, false, true},
-	{"database", pgprom_collect_database, false, true},
-	{"stat_database", pgprom_collect_stat_database, false, true},
-	{"stat_activity", pgprom_collect_stat_activity, false, true},
-	{"locks", pgprom_collect_locks, false, true},
-	{"settings", pgprom_collect_settings, false, true},
-	{"stat_bgwriter", pgprom_collect_stat_bgwriter, false, true},
-	{"stat_archiver", pgprom_collect_stat_archiver, false, true},
+	{"static", pgprom_collect_static, false, true, false},
+	{"postmaster", pgprom_collect_postmaster, false, true, false},
+	{"database", pgprom_collect_database, false, true, true},
+	{"stat_database", pgprom_collect_stat_database, false, true, false},
+	{"stat_activity", pgprom_collect_stat_activity, false, true, false},
+	{"locks", pgprom_collect_locks, false, true, false},
+	{"settings", pgprom_collect_settings, false, true, false},
+	{"stat_bgwriter", pgprom_collect_stat_bgwriter, false, true, true},
+	{"stat_archiver", pgprom_collect_stat_archiver, false, true, true},
 	/* beyond postgres_exporter, from the shared statistics */
-	{"stat_wal", pgprom_collect_stat_wal, false, true},
-	{"stat_io", pgprom_collect_stat_io, false, PGPROM_STAT_IO_DEFAULT},
-	{"stat_lock", pgprom_collect_stat_lock, false, PGPROM_STAT_LOCK_DEFAULT},
-	{"replication", pgprom_collect_replication, false, true},
-	{"replication_slots", pgprom_collect_replication_slots, false, true},
-	{"stat_replication", pgprom_collect_stat_replication, false, true},
-	{"subscription", pgprom_collect_subscription, false, true},
-	{"stat_recovery", pgprom_collect_stat_recovery, false, PGPROM_STAT_RECOVERY_DEFAULT},
-	{"roles", pgprom_collect_roles, false, true},
-	{"wal", pgprom_collect_wal, false, true},
-	{"stat_progress_vacuum", pgprom_collect_stat_progress_vacuum, false, true},
-	{"stat_user_tables", pgprom_collect_stat_user_tables, false, true},
-	{"statio_user_tables", pgprom_collect_statio_user_tables, false, true},
-	{"table_sizes", pgprom_collect_table_sizes, false, true},
-	{"stat_user_indexes", pgprom_collect_stat_user_indexes, false, true},
+	{"stat_wal", pgprom_collect_stat_wal, false, true, false},
+	{"stat_io", pgprom_collect_stat_io, false, PGPROM_STAT_IO_DEFAULT, false},
+	{"stat_lock", pgprom_collect_stat_lock, false, PGPROM_STAT_LOCK_DEFAULT, false},
+	{"replication", pgprom_collect_replication, false, true, true},
+	{"replication_slots", pgprom_collect_replication_slots, false, true, true},
+	{"stat_replication", pgprom_collect_stat_replication, false, true, true},
+	{"subscription", pgprom_collect_subscription, false, true, true},
+	{"stat_recovery", pgprom_collect_stat_recovery, false, PGPROM_STAT_RECOVERY_DEFAULT, true},
+	{"roles", pgprom_collect_roles, false, true, true},
+	{"wal", pgprom_collect_wal, false, true, true},
+	{"stat_progress_vacuum", pgprom_collect_stat_progress_vacuum, false, true, true},
+	{"stat_user_tables", pgprom_collect_stat_user_tables, false, true, true},
+	{"statio_user_tables", pgprom_collect_statio_user_tables, false, true, true},
+	{"table_sizes", pgprom_collect_table_sizes, false, true, true},
+	{"stat_user_indexes", pgprom_collect_stat_user_indexes, false, true, true},
 	/* what only an in-server exporter sees (hooks.c feeds the first three) */
-	{"statements", pgprom_collect_statements, false, true},
-	{"errors", pgprom_collect_errors, false, true},
-	{"auth", pgprom_collect_auth, false, true},
-	{"connections", pgprom_collect_connections, false, true},
-	{"stat_statements", pgprom_collect_stat_statements, false, true},
+	{"statements", pgprom_collect_statements, false, true, false},
+	{"errors", pgprom_collect_errors, false, true, false},
+	{"auth", pgprom_collect_auth, false, true, false},
+	{"connections", pgprom_collect_connections, false, true, false},
+	{"stat_statements", pgprom_collect_stat_statements, false, true, true},
 	/* the endpoint's process_* and the instance's processes, from /proc */
-	{"process", pgprom_collect_process, false, true},
+	{"process", pgprom_collect_process, false, true, true},
 
 	/*
 	 * Queries registered with pg_prom_register_query (the renderer runs
@@ -56,20 +62,20 @@ const PromCollector pgprom_collectors[] = {
 	 * clash the family written first stays, and registered queries are
 	 * checked against application metrics when registered.
 	 */
-	{"custom_queries", NULL, false, true},
-	{"app_metrics", pgprom_collect_app_metrics, false, true},
+	{"custom_queries", NULL, false, true, true},
+	{"app_metrics", pgprom_collect_app_metrics, false, true, false},
 	/* opt-in in postgres_exporter, on here: the wraparound alert needs it */
-	{"database_wraparound", pgprom_collect_database_wraparound, false, true},
+	{"database_wraparound", pgprom_collect_database_wraparound, false, true, true},
 	/* postgres_exporter's disabled-by-default collectors (opt_in.c) */
-	{"long_running_transactions", pgprom_collect_long_running_transactions, false, false},
-	{"statio_user_indexes", pgprom_collect_statio_user_indexes, false, false},
-	{"stat_wal_receiver", pgprom_collect_stat_wal_receiver, false, false},
-	{"xlog_location", pgprom_collect_xlog_location, false, false},
-	{"process_idle", pgprom_collect_process_idle, false, false},
-	{"buffercache_summary", pgprom_collect_buffercache_summary, false, false},
+	{"long_running_transactions", pgprom_collect_long_running_transactions, false, false, true},
+	{"statio_user_indexes", pgprom_collect_statio_user_indexes, false, false, true},
+	{"stat_wal_receiver", pgprom_collect_stat_wal_receiver, false, false, true},
+	{"xlog_location", pgprom_collect_xlog_location, false, false, true},
+	{"process_idle", pgprom_collect_process_idle, false, false, true},
+	{"buffercache_summary", pgprom_collect_buffercache_summary, false, false, true},
 	/* checkpoint panels stay filled where the counters left pg_stat_bgwriter */
-	{"stat_checkpointer", pgprom_collect_stat_checkpointer, false, PGPROM_STAT_CHECKPOINTER_DEFAULT},
-	{"pg_prom", pgprom_collect_self, false, true},
+	{"stat_checkpointer", pgprom_collect_stat_checkpointer, false, PGPROM_STAT_CHECKPOINTER_DEFAULT, true},
+	{"pg_prom", pgprom_collect_self, false, true, false},
 };
 
 const int	pgprom_num_collectors = lengthof(pgprom_collectors);

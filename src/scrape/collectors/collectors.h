@@ -23,6 +23,8 @@ typedef struct PromCollector
 	void		(*collect) (PromWriter *w); /* NULL: the custom queries */
 	bool		slow;			/* refreshed every slow_collector_interval */
 	bool		default_on;		/* in pg_prom.collectors' "default" set */
+	bool		may_wait;		/* runs SQL, reads files or waits for a
+								 * process (collectors.c) */
 } PromCollector;
 
 extern const PromCollector pgprom_collectors[];

@@ -22,7 +22,11 @@
  * work): the kept list is made again when the server's array of settings
  * is no longer the same array of the same definitions (a module loaded, a
  * placeholder replaced) or lc_messages changed.  Values are read at every
- * scrape.
+ * scrape; while they, the reader's visibility and the server label are
+ * those of the last scrape, its text is appended again in one piece
+ * (pgprom_expo_replay reserves its names as writing them would): settings
+ * change seldom, and writing ~270 families was the largest cost of a scrape
+ * of postgres_exporter's collectors.
  *
  *-------------------------------------------------------------------------
  */
@@ -59,6 +63,17 @@ static int	kept_ngucs = -1;
 static char *kept_lc_messages = NULL;
 static SettingFamily *kept = NULL;
 static int	kept_n = 0;
+
+/*
+ * The last text written, and what it was written from (values[i] for
+ * kept[i] when shown[i]): valid only while last_families is not NIL.
+ */
+static double *last_values = NULL;
+static bool *last_shown = NULL;
+static bool last_see_all = false;
+static char *last_server = NULL;
+static StringInfoData last_text;
+static List *last_families = NIL;
 
 /* Conversion of a GUC's unit flags to a Prometheus base unit. */
 static const char *
@@ -146,6 +161,11 @@ make_families(struct config_generic **gucs, int n)
 	kept_lc_messages = pstrdup(lc_messages_now());
 	kept = palloc(sizeof(SettingFamily) * Max(n, 1));
 	kept_n = 0;
+	last_values = palloc(sizeof(double) * Max(n, 1));
+	last_shown = palloc(sizeof(bool) * Max(n, 1));
+	last_families = NIL;
+	last_server = NULL;
+	initStringInfo(&last_text);
 	initStringInfo(&name);
 	initStringInfo(&help);
 
@@ -197,57 +217,111 @@ make_families(struct config_generic **gucs, int n)
 	MemoryContextSwitchTo(old);
 }
 
+/* The value written for a setting (unit converted), false to leave it out. */
+static bool
+value_of(const SettingFamily *f, bool see_all, double *value)
+{
+	struct config_generic *g = f->g;
+
+	if ((g->flags & GUC_SUPERUSER_ONLY) && !see_all)
+		return false;
+	switch (g->vartype)
+	{
+		case PGC_BOOL:
+			*value = *PGPROM_GUC_BOOL(g)->variable ? 1 : 0;
+			break;
+		case PGC_INT:
+			{
+				struct config_int *conf = PGPROM_GUC_INT(g);
+
+				/* like pg_settings: a show hook (octal modes) wins */
+				*value = conf->show_hook ? strtod(conf->show_hook(), NULL) :
+					*conf->variable;
+				break;
+			}
+		case PGC_REAL:
+			{
+				struct config_real *conf = PGPROM_GUC_REAL(g);
+
+				*value = conf->show_hook ? strtod(conf->show_hook(), NULL) :
+					*conf->variable;
+				break;
+			}
+		default:
+			return false;
+	}
+	if (f->has_unit && *value != -1)
+		*value = f->factor < 0 ? *value / -f->factor : *value * f->factor;
+	return true;
+}
+
 void
 pgprom_collect_settings(PromWriter *w)
 {
 	bool		see_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_SETTINGS);
+	const char *server = pgprom_expo_server_label(w);
 	struct config_generic **gucs;
 	int			n;
 	int			i;
+	bool		same;
+	PromMark	mark;
+	uint64		duplicates;
+	MemoryContext old;
 
 	gucs = pgprom_guc_variables(&n);
 	if (!kept_still_valid(gucs, n))
 		make_families(gucs, n);
 
+	/* the same values as the text kept from the last scrape? */
+	same = last_families != NIL && see_all == last_see_all &&
+		strcmp(server, last_server) == 0;
+	for (i = 0; i < kept_n; i++)
+	{
+		double		value = 0;
+		bool		shown = value_of(&kept[i], see_all, &value);
+
+		/* bitwise: NaN and -0 compare as what they are */
+		if (shown != last_shown[i] ||
+			memcmp(&value, &last_values[i], sizeof(double)) != 0)
+		{
+			same = false;
+			last_shown[i] = shown;
+			last_values[i] = value;
+		}
+	}
+	if (same && pgprom_expo_replay(w, last_text.data, last_text.len,
+								   last_families))
+		return;
+
+	mark = pgprom_expo_mark(w);
+	duplicates = pgprom_expo_duplicates(w);
 	for (i = 0; i < kept_n; i++)
 	{
 		SettingFamily *f = &kept[i];
-		struct config_generic *g = f->g;
-		double		value;
 
-		if ((g->flags & GUC_SUPERUSER_ONLY) && !see_all)
+		if (!last_shown[i])
 			continue;
-
-		switch (g->vartype)
-		{
-			case PGC_BOOL:
-				value = *PGPROM_GUC_BOOL(g)->variable ? 1 : 0;
-				break;
-			case PGC_INT:
-				{
-					struct config_int *conf = PGPROM_GUC_INT(g);
-
-					/* like pg_settings: a show hook (octal modes) wins */
-					value = conf->show_hook ? strtod(conf->show_hook(), NULL) :
-						*conf->variable;
-					break;
-				}
-			case PGC_REAL:
-				{
-					struct config_real *conf = PGPROM_GUC_REAL(g);
-
-					value = conf->show_hook ? strtod(conf->show_hook(), NULL) :
-						*conf->variable;
-					break;
-				}
-			default:
-				continue;
-		}
-		if (f->has_unit && value != -1)
-			value = f->factor < 0 ? value / -f->factor : value * f->factor;
-
 		if (pgprom_expo_family_written(w, f->name, PROM_GAUGE,
 									   f->header, f->header_len))
-			pgprom_expo_value(w, value);
+			pgprom_expo_value(w, last_values[i]);
 	}
+
+	/* keep it for the next scrape, unless a name was taken by another */
+	list_free_deep(last_families);
+	last_families = NIL;
+	if (pgprom_expo_duplicates(w) != duplicates)
+		return;
+	old = MemoryContextSwitchTo(kept_cxt);
+	resetStringInfo(&last_text);
+	appendBinaryStringInfo(&last_text, pgprom_expo_output(w)->data + mark.out_len,
+						   pgprom_expo_output(w)->len - mark.out_len);
+	last_families = pgprom_expo_families_since(w, mark);
+	if (last_server == NULL || strcmp(last_server, server) != 0)
+	{
+		if (last_server)
+			pfree(last_server);
+		last_server = pstrdup(server);
+	}
+	last_see_all = see_all;
+	MemoryContextSwitchTo(old);
 }
