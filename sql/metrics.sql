@@ -121,6 +121,19 @@ SELECT EXISTS (SELECT 1 FROM scrape WHERE l ~ '^pg_stat_wal_records_total [1-9][
        EXISTS (SELECT 1 FROM scrape WHERE l ~ '^pg_stat_wal_bytes_total [1-9][0-9]*$')
          AS wal_bytes;
 
+-- pg_stat_bgwriter and pg_stat_archiver come from the shared statistics:
+-- the numbers the views show (ones that do not move during the test)
+SELECT (SELECT substring(l from ' (.*)$')::float8 FROM scrape
+        WHERE l LIKE 'pg_stat_bgwriter_stats_reset_total %')
+       = (SELECT date_part('epoch', stats_reset) FROM pg_stat_bgwriter)
+         AS bgwriter_reset_as_view,
+       (SELECT substring(l from ' (.*)$')::float8 FROM scrape
+        WHERE l LIKE 'pg_stat_archiver_failed_count %')
+       = (SELECT failed_count FROM pg_stat_archiver) AS archiver_failed_as_view,
+       (NOT EXISTS (SELECT 1 FROM scrape WHERE l LIKE 'pg_stat_archiver_last_archive_age %'))
+       = (SELECT last_archived_time IS NULL FROM pg_stat_archiver)
+         AS archive_age_only_once_archived;
+
 -- every other collector succeeded
 SELECT l FROM scrape WHERE l LIKE 'pg_scrape_collector_success%'
   AND l NOT LIKE '%"stat_checkpointer"%' AND l NOT LIKE '%"stat_io"%'

@@ -173,7 +173,7 @@ ok($back, 'terminated worker is restarted and serves again');
 {
 	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.scrape_timeout = '1s'");
 	$node->safe_psql('postgres',
-		"ALTER SYSTEM SET pg_prom.test_stall_collector = 'stat_bgwriter'");
+		"ALTER SYSTEM SET pg_prom.test_stall_collector = 'replication'");
 	$node->reload;
 	sleep 0.5;
 	my $stalled = open_client($port2);
@@ -192,18 +192,18 @@ ok($back, 'terminated worker is restarted and serves again');
 	my $took = time - $t0;
 	like($resp, qr{^HTTP/1\.1 200 }, 'the scrape is answered 200');
 	ok($took >= 1.8 && $took < 8, "after the budget and the grace second ($took s)");
-	like($resp, qr/^pg_scrape_collector_success\{collector="stat_bgwriter"\} 0$/m,
+	like($resp, qr/^pg_scrape_collector_success\{collector="replication"\} 0$/m,
 		'the stalled collector is reported failed');
-	like($resp, qr/^pg_scrape_collector_success\{collector="stat_archiver"\} 0$/m,
+	like($resp, qr/^pg_scrape_collector_success\{collector="replication_slots"\} 0$/m,
 		'and those after it');
-	for my $before (qw(static database stat_database locks settings))
+	for my $before (qw(static database stat_database locks settings stat_bgwriter stat_wal))
 	{
 		like($resp, qr/^pg_scrape_collector_success\{collector="$before"\} 1$/m,
 			"$before, which finished before it, succeeded");
 	}
 	like($resp, qr/^pg_settings_max_connections 100$/m, 'with its metrics');
 	like($resp, qr/^pg_locks_count\{/m, 'all of them');
-	unlike($resp, qr/^pg_stat_bgwriter_/m, 'nothing of the stalled one');
+	unlike($resp, qr/^pg_replication_is_replica/m, 'nothing of the stalled one');
 	my $qresp = read_response($queued, 20);
 	like($qresp, qr{^HTTP/1\.1 200 }, 'the scrape queued behind it is answered 200');
 	like($qresp, qr/^pg_scrape_collector_success\{collector="settings"\} 1$/m,
@@ -212,14 +212,14 @@ ok($back, 'terminated worker is restarted and serves again');
 	close($stalled);
 	close($queued);
 	ok($node->log_contains(
-			'Collector "stat_bgwriter" was running; it and those after it report pg_scrape_collector_success 0'),
+			'Collector "replication" was running; it and those after it report pg_scrape_collector_success 0'),
 		'the log names the collector that was running');
 	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.test_stall_collector");
 	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.scrape_timeout");
 	$node->reload;
 	sleep 0.5;
 	ok( defined wait_for_metrics(
-			$port2, qr/^pg_scrape_collector_success\{collector="stat_bgwriter"\} 1$/m, 30),
+			$port2, qr/^pg_scrape_collector_success\{collector="replication"\} 1$/m, 30),
 		'and the next scrapes are whole again');
 }
 

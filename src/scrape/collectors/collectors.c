@@ -29,8 +29,8 @@ const PromCollector pgprom_collectors[] = {
 	{"stat_activity", pgprom_collect_stat_activity, false, true, false},
 	{"locks", pgprom_collect_locks, false, true, false},
 	{"settings", pgprom_collect_settings, false, true, false},
-	{"stat_bgwriter", pgprom_collect_stat_bgwriter, false, true, true},
-	{"stat_archiver", pgprom_collect_stat_archiver, false, true, true},
+	{"stat_bgwriter", pgprom_collect_stat_bgwriter, false, true, false},
+	{"stat_archiver", pgprom_collect_stat_archiver, false, true, false},
 	/* beyond postgres_exporter, from the shared statistics */
 	{"stat_wal", pgprom_collect_stat_wal, false, true, false},
 	{"stat_io", pgprom_collect_stat_io, false, PGPROM_STAT_IO_DEFAULT, false},

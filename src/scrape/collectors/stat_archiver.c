@@ -4,14 +4,17 @@
  *		pg_stat_archiver_*, with postgres_exporter's names.
  *
  * last_archive_age is left out while nothing was ever archived, as the
- * current postgres_exporter does (0.11 wrote NaN).
+ * current postgres_exporter does (0.11 wrote NaN).  Read from the shared
+ * statistics, as the view's function does, rather than through SQL.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "pgstat.h"
+#include "utils/timestamp.h"
+
 #include "scrape/collectors/collectors.h"
-#include "scrape/query.h"
 
 static const PromColumn cols[] = {
 	{"pg_stat_archiver_archived_count", "Number of WAL files that have been successfully archived", PROM_COUNTER, 1, false},
@@ -22,13 +25,16 @@ static const PromColumn cols[] = {
 void
 pgprom_collect_stat_archiver(PromWriter *w)
 {
-	static SPIPlanPtr plan = NULL;
-	uint64		n;
+	PgStat_ArchiverStats *st = pgstat_fetch_stat_archiver();
+	double		values[lengthof(cols)];
+	bool		nulls[lengthof(cols)] = {0};
 
-	n = pgprom_query(&plan,
-					 "SELECT archived_count::pg_catalog.float8,"
-					 " failed_count::pg_catalog.float8,"
-					 " pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) last_archived_time)::pg_catalog.float8"
-					 " FROM pg_catalog.pg_stat_archiver");
-	pgprom_emit_columns(w, n, 0, NULL, cols, lengthof(cols));
+	values[0] = (double) st->archived_count;
+	values[1] = (double) st->failed_count;
+	/* the view's last_archived_time is NULL while it is 0 */
+	nulls[2] = st->last_archived_timestamp == 0;
+	values[2] = nulls[2] ? 0 :
+		(double) (GetCurrentTimestamp() - st->last_archived_timestamp) / USECS_PER_SEC;
+	pgprom_expo_columns(w, cols, lengthof(cols), 1, 0, NULL, NULL, values,
+						nulls);
 }
