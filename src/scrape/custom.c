@@ -540,6 +540,10 @@ hash_definition(const CustomQuery *q)
 	return h;
 }
 
+/* The prepared read of pg_prom_queries, and the table it reads. */
+static SPIPlanPtr load_plan = NULL;
+static char *load_plan_table = NULL;
+
 /*
  * The enabled definitions of this database (NIL when the extension is not
  * installed here), in CurrentMemoryContext, in name order, at most
@@ -563,12 +567,30 @@ pgprom_custom_queries_load(void)
 				 errmsg("extension pg_prom in database \"%s\" is at version 1.0", get_database_name(MyDatabaseId)),
 				 errdetail("Its custom-query functions are SECURITY DEFINER functions that are not safe; custom queries do not run until it is updated."),
 				 errhint("Run ALTER EXTENSION pg_prom UPDATE in that database.")));
-	ret = SPI_execute(psprintf("SELECT name, query, help, metric_type, label_columns, value_columns,"
-							   " LEAST(pg_catalog.ceil(pg_catalog.date_part('epoch', min_interval)), %d)::pg_catalog.int4,"
-							   " registered_by::pg_catalog.text"
-							   " FROM %s WHERE enabled ORDER BY name LIMIT %d",
-							   CUSTOM_MAX_INTERVAL_S, table, CUSTOM_MAX_QUERIES),
-					  true, 0);
+	/* prepared once per table name (the plan cache replans after DDL) */
+	if (load_plan != NULL && strcmp(load_plan_table, table) != 0)
+	{
+		SPI_freeplan(load_plan);
+		load_plan = NULL;
+	}
+	if (load_plan == NULL)
+	{
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare(psprintf("SELECT name, query, help, metric_type, label_columns, value_columns,"
+									" LEAST(pg_catalog.ceil(pg_catalog.date_part('epoch', min_interval)), %d)::pg_catalog.int4,"
+									" registered_by::pg_catalog.text"
+									" FROM %s WHERE enabled ORDER BY name LIMIT %d",
+									CUSTOM_MAX_INTERVAL_S, table, CUSTOM_MAX_QUERIES),
+						   0, NULL);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "pg_prom: preparing the read of pg_prom_queries failed");
+		if (load_plan_table)
+			pfree(load_plan_table);
+		load_plan_table = MemoryContextStrdup(TopMemoryContext, table);
+		load_plan = plan;
+	}
+	ret = SPI_execute_plan(load_plan, NULL, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "pg_prom: reading pg_prom_queries failed");
 	n = SPI_processed;

@@ -20,6 +20,7 @@
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_proc.h"
 #include "utils/builtins.h"
@@ -104,40 +105,54 @@ pgprom_double(uint64 row, int col, double if_null)
 	return DatumGetFloat8(d);
 }
 
+/* Order of pgprom_databases(): by name, as ORDER BY datname (C collation). */
+static int
+database_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((PromDatabase *) lfirst(a))->name,
+				  ((PromDatabase *) lfirst(b))->name);
+}
+
 /*
  * The databases in pg_database, read once per render and kept in the
- * render's memory so that every collector labels them the same way.
+ * render's memory so that every collector labels them the same way.  Read
+ * with a catalog scan (a query per scrape cost more than the collectors
+ * using it); the lock taken is the one a query would take, so a migration
+ * holding pg_database makes the caller wait up to lock_timeout as before.
  */
 List *
 pgprom_databases(void)
 {
-	static SPIPlanPtr plan = NULL;
 	MemoryContext old;
-	uint64		n;
-	uint64		i;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
 	List	   *result = NIL;
 
 	if (render_databases_valid)
 		return render_databases;
 	pgprom_scrape_on_end(forget_databases);
 
-	n = pgprom_query(&plan,
-					 "SELECT oid::pg_catalog.int8::pg_catalog.float8, datname::pg_catalog.text,"
-					 " datconnlimit::pg_catalog.float8, datallowconn::pg_catalog.int4::pg_catalog.float8,"
-					 " datistemplate::pg_catalog.int4::pg_catalog.float8"
-					 " FROM pg_catalog.pg_database ORDER BY datname");
 	old = MemoryContextSwitchTo(pgprom_scrape_context());
-	for (i = 0; i < n; i++)
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
+		Form_pg_database f = (Form_pg_database) GETSTRUCT(tup);
 		PromDatabase *db = palloc(sizeof(PromDatabase));
 
-		db->oid = (Oid) pgprom_double(i, 1, 0);
-		db->name = pgprom_text(i, 2);
-		db->connlimit = (int) pgprom_double(i, 3, -1);
-		db->allowconn = pgprom_double(i, 4, 0) != 0;
-		db->istemplate = pgprom_double(i, 5, 0) != 0;
+		db->oid = f->oid;
+		db->name = pstrdup(NameStr(f->datname));
+		db->connlimit = f->datconnlimit;
+		db->allowconn = f->datallowconn;
+		db->istemplate = f->datistemplate;
+		db->frozenxid = f->datfrozenxid;
+		db->minmxid = f->datminmxid;
 		result = lappend(result, db);
 	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	list_sort(result, database_cmp);
 	MemoryContextSwitchTo(old);
 	render_databases = result;
 	render_databases_valid = true;

@@ -21,6 +21,8 @@ typedef struct PromDatabase
 	int			connlimit;
 	bool		allowconn;
 	bool		istemplate;
+	TransactionId frozenxid;
+	MultiXactId minmxid;
 } PromDatabase;
 
 extern uint64 pgprom_query(SPIPlanPtr *plan, const char *sql);

@@ -16,6 +16,9 @@
  */
 #include "postgres.h"
 
+#include "access/multixact.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
@@ -51,22 +54,45 @@ pgprom_collect_long_running_transactions(PromWriter *w)
 
 /*---- database_wraparound ----*/
 
+/* age() and mxid_age() of a database's horizons, as the SQL functions. */
 void
 pgprom_collect_database_wraparound(PromWriter *w)
 {
-	static SPIPlanPtr plan = NULL;
-	static const PromFamilySpec specs[] = {
-		{"pg_database_wraparound_age_datfrozenxid_seconds", "Age of the oldest transaction ID that has not been frozen (a transaction count, despite the name).", PROM_GAUGE, 2, 1, false, 1, {"datname"}, {1}},
-		{"pg_database_wraparound_age_datminmxid_seconds", "Age of the oldest multi-transaction ID that has been replaced with a transaction ID (a count, despite the name).", PROM_GAUGE, 3, 1, false, 1, {"datname"}, {1}},
-	};
-	uint64		n;
+	List	   *databases = pgprom_databases();
+	TransactionId now_xid = GetStableLatestTransactionId();
+	MultiXactId now_mxid = ReadNextMultiXactId();
+	ListCell   *lc;
 
-	n = pgprom_query(&plan,
-					 "SELECT datname::pg_catalog.text,"
-					 " pg_catalog.age(datfrozenxid)::pg_catalog.float8,"
-					 " pg_catalog.mxid_age(datminmxid)::pg_catalog.float8"
-					 " FROM pg_catalog.pg_database WHERE datallowconn ORDER BY datname");
-	pgprom_emit_families(w, n, specs, lengthof(specs));
+	if (pgprom_expo_family(w, "pg_database_wraparound_age_datfrozenxid_seconds",
+						   "Age of the oldest transaction ID that has not been frozen (a transaction count, despite the name).",
+						   PROM_GAUGE))
+	{
+		foreach(lc, databases)
+		{
+			PromDatabase *db = lfirst(lc);
+
+			if (db->allowconn)
+				pgprom_expo_value1(w, "datname", db->name,
+								   TransactionIdIsNormal(db->frozenxid) ?
+								   (double) (int32) (now_xid - db->frozenxid) :
+								   (double) PG_INT32_MAX);
+		}
+	}
+	if (pgprom_expo_family(w, "pg_database_wraparound_age_datminmxid_seconds",
+						   "Age of the oldest multi-transaction ID that has been replaced with a transaction ID (a count, despite the name).",
+						   PROM_GAUGE))
+	{
+		foreach(lc, databases)
+		{
+			PromDatabase *db = lfirst(lc);
+
+			if (db->allowconn)
+				pgprom_expo_value1(w, "datname", db->name,
+								   MultiXactIdIsValid(db->minmxid) ?
+								   (double) (int32) (now_mxid - db->minmxid) :
+								   (double) PG_INT32_MAX);
+		}
+	}
 }
 
 /*---- stat_wal_receiver ----*/
