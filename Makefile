@@ -18,6 +18,7 @@ OBJS = \
 	src/server/endpoint.o \
 	src/server/http.o \
 	src/server/listen.o \
+	src/server/protobuf.o \
 	src/server/routes.o \
 	src/server/tls.o \
 	src/scrape/collector.o \

@@ -20,6 +20,12 @@
 /* Upper bound on the collector table (collectors.c checks it at build). */
 #define PGPROM_MAX_COLLECTORS 48
 
+/*
+ * A collection's mask has a bit per collector (below PGPROM_MAX_COLLECTORS)
+ * and this one: write native-histogram lines for the protobuf format.
+ */
+#define PGPROM_MASK_NATIVE (UINT64CONST(1) << 63)
+
 typedef struct PgPromShared
 {
 	pg_atomic_uint32 worker_pid;	/* the endpoint's; 0 while none runs */

@@ -38,6 +38,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "executor/executor.h"
@@ -162,6 +164,9 @@ init_histogram(PromHistogram *h)
 		pg_atomic_init_u64(&h->buckets[i], 0);
 	pg_atomic_init_u64(&h->sum_us, 0);
 	pg_atomic_init_u64(&h->count, 0);
+	pg_atomic_init_u64(&h->native_zero, 0);
+	for (i = 0; i < PGPROM_NATIVE_BUCKETS; i++)
+		pg_atomic_init_u64(&h->native[i], 0);
 }
 
 /* Called once when the shared memory is created (postmaster). */
@@ -250,6 +255,9 @@ pgprom_release_database_slot(int slot, Oid dboid)
 			pg_atomic_write_u64(&h->buckets[b], 0);
 		pg_atomic_write_u64(&h->sum_us, 0);
 		pg_atomic_write_u64(&h->count, 0);
+		pg_atomic_write_u64(&h->native_zero, 0);
+		for (b = 0; b < PGPROM_NATIVE_BUCKETS; b++)
+			pg_atomic_write_u64(&h->native[b], 0);
 	}
 	pg_write_barrier();
 	(void) pg_atomic_compare_exchange_u32(&d->dboid, &expected, InvalidOid);
@@ -297,6 +305,35 @@ counting(void)
 		MyBackendType == B_BACKEND;
 }
 
+/*
+ * The native bucket of an observation above the zero threshold:
+ * ceil(8 * log2(seconds)), from frexp() and a table instead of a logarithm
+ * (seconds = m * 2^e with m in [0.5, 1): the index is 8e plus the smallest
+ * j in [-8, 0] with m <= 2^(j/8)), clamped to the buckets kept.
+ */
+int
+pgprom_native_index(double seconds)
+{
+	static const double mantissa_bounds[9] = {
+		0.5, 0.5452538663326288, 0.5946035575013605, 0.6484197773255048,
+		0.7071067811865476, 0.7711054127039704, 0.8408964152537145,
+		0.9170040432046712, 1.0
+	};
+	int			e;
+	int			j = 0;
+	double		m = frexp(seconds, &e);
+	int			index;
+
+	while (j < 8 && m > mantissa_bounds[j])
+		j++;
+	index = 8 * e + (j - 8);
+	if (index < PGPROM_NATIVE_MIN_INDEX)
+		index = PGPROM_NATIVE_MIN_INDEX;
+	if (index > PGPROM_NATIVE_MAX_INDEX)
+		index = PGPROM_NATIVE_MAX_INDEX;
+	return index;
+}
+
 static void
 observe(PromHistogram *h, double seconds)
 {
@@ -305,6 +342,11 @@ observe(PromHistogram *h, double seconds)
 	while (b < PGPROM_LATENCY_BUCKETS && seconds > pgprom_latency_bounds[b])
 		b++;
 	pg_atomic_fetch_add_u64(&h->buckets[b], 1);
+	if (seconds <= PGPROM_NATIVE_ZERO_THRESHOLD)
+		pg_atomic_fetch_add_u64(&h->native_zero, 1);
+	else
+		pg_atomic_fetch_add_u64(&h->native[pgprom_native_index(seconds) -
+										   PGPROM_NATIVE_MIN_INDEX], 1);
 	pg_atomic_fetch_add_u64(&h->sum_us, (uint64) (seconds * 1000000.0));
 	pg_atomic_fetch_add_u64(&h->count, 1);
 }

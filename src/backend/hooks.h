@@ -32,13 +32,30 @@ typedef enum PromCommand
 
 extern const char *const pgprom_command_names[PROM_NUM_COMMANDS];
 
+/*
+ * The same observations in exponential buckets, for Prometheus native
+ * histograms (schema 3): bucket i holds (2^((i-1)/8), 2^(i/8)] seconds, a
+ * width of 9%.  Observations up to PGPROM_NATIVE_ZERO_THRESHOLD (2^-20 s,
+ * about a microsecond) are counted in the zero bucket; those beyond
+ * 2^16 s (18 hours) in the last bucket.
+ */
+#define PGPROM_NATIVE_SCHEMA 3
+#define PGPROM_NATIVE_MIN_INDEX (-159)
+#define PGPROM_NATIVE_MAX_INDEX 128
+#define PGPROM_NATIVE_BUCKETS (PGPROM_NATIVE_MAX_INDEX - PGPROM_NATIVE_MIN_INDEX + 1)
+#define PGPROM_NATIVE_ZERO_THRESHOLD (1.0 / 1048576.0)
+
 /* One histogram: per-bucket (not cumulative) counts, sum and count. */
 typedef struct PromHistogram
 {
 	pg_atomic_uint64 buckets[PGPROM_LATENCY_BUCKETS + 1];	/* last: +Inf */
 	pg_atomic_uint64 sum_us;
 	pg_atomic_uint64 count;
+	pg_atomic_uint64 native_zero;
+	pg_atomic_uint64 native[PGPROM_NATIVE_BUCKETS]; /* from MIN_INDEX */
 } PromHistogram;
+
+extern int	pgprom_native_index(double seconds);
 
 /* Counters of one database slot. */
 typedef struct PromDatabaseCounters

@@ -67,6 +67,9 @@ struct PromWriter
 	const char *server;			/* value of a constant server label, or NULL */
 	StringInfoData line;		/* scratch: the series text being built */
 	uint64		duplicates;
+
+	bool		native;			/* write native-histogram lines */
+	bool		last_written;	/* the last sample was written */
 };
 
 static const char *const type_names[] = {"gauge", "counter", "untyped", "histogram"};
@@ -437,6 +440,7 @@ pgprom_expo_sample(PromWriter *w, const char *suffix, int nlabels,
 	StringInfo	line = &w->line;
 	int			i;
 
+	w->last_written = false;
 	if (!w->open)
 		return;
 
@@ -482,6 +486,63 @@ pgprom_expo_sample(PromWriter *w, const char *suffix, int nlabels,
 	appendStringInfoChar(w->out, ' ');
 	pgprom_expo_append_double(w->out, value);
 	appendStringInfoChar(w->out, '\n');
+	w->last_written = true;
+}
+
+/*
+ * Native-histogram lines: only writers set up for the protobuf format
+ * write them (the text and OpenMetrics formats never carry them).
+ */
+void
+pgprom_expo_set_native(PromWriter *w, bool native)
+{
+	w->native = native;
+}
+
+bool
+pgprom_expo_native_wanted(PromWriter *w)
+{
+	return w->native && w->open;
+}
+
+/*
+ * The exponential buckets of the histogram series just written (its
+ * _count line must be the last sample), as one comment line that the
+ * protobuf encoder (server/protobuf.c) attaches to that series:
+ *
+ *	# NATIVE schema zero_threshold zero_count count first_index c1,c2,...
+ *
+ * counts[i] is the count of bucket first_index + i (not cumulative);
+ * leading and trailing empty buckets are left out.  Nothing is written
+ * unless the writer wants native lines and the series was written.
+ */
+void
+pgprom_expo_native(PromWriter *w, int schema, double zero_threshold,
+				   uint64 zero_count, int first_index, const uint64 *counts,
+				   int n)
+{
+	StringInfo	out = w->out;
+	uint64		count = zero_count;
+	int			lo = 0;
+	int			hi = n - 1;
+	int			i;
+
+	if (!w->native || !w->last_written)
+		return;
+	while (lo <= hi && counts[lo] == 0)
+		lo++;
+	while (hi >= lo && counts[hi] == 0)
+		hi--;
+	for (i = lo; i <= hi; i++)
+		count += counts[i];
+	appendStringInfo(out, "# NATIVE %d ", schema);
+	pgprom_expo_append_double(out, zero_threshold);
+	appendStringInfo(out, " " UINT64_FORMAT " " UINT64_FORMAT " %d ",
+					 zero_count, count, lo <= hi ? first_index + lo : 0);
+	for (i = lo; i <= hi; i++)
+		appendStringInfo(out, i > lo ? "," UINT64_FORMAT : UINT64_FORMAT,
+						 counts[i]);
+	appendStringInfoChar(out, '\n');
 }
 
 /*

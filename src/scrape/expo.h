@@ -90,6 +90,13 @@ extern void pgprom_expo_columns(PromWriter *w, const PromColumn *cols, int ncols
  * each upper bound and +Inf (counts given per bucket, written cumulative),
  * _sum and _count.  names/values are the labels other than le.
  */
+/* Native-histogram lines, for the protobuf format only (expo.c). */
+extern void pgprom_expo_set_native(PromWriter *w, bool native);
+extern bool pgprom_expo_native_wanted(PromWriter *w);
+extern void pgprom_expo_native(PromWriter *w, int schema, double zero_threshold,
+							   uint64 zero_count, int first_index,
+							   const uint64 *counts, int n);
+
 extern void pgprom_expo_histogram(PromWriter *w, int nlabels,
 								  const char *const *names, const char *const *values,
 								  const double *bounds, int nbounds,
@@ -121,8 +128,9 @@ pgprom_expo_epoch_seconds(TimestampTz ts)
 {
 	if (ts == 0)
 		return 0;
-	return (double) ts / USECS_PER_SEC +
-		(double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+	/* one rounding of the exact quotient, as date_part('epoch', ts) */
+	return (double) (ts + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) /
+		USECS_PER_SEC;
 }
 
 #endif							/* PG_PROM_EXPO_H */

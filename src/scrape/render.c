@@ -161,6 +161,7 @@ pgprom_render(StringInfo out, uint64 mask, ScrapeSink *sink)
 										   "pg_prom unit",
 										   ALLOCSET_DEFAULT_SIZES);
 		r.w = pgprom_expo_create(out);
+		pgprom_expo_set_native(r.w, (mask & PGPROM_MASK_NATIVE) != 0);
 		pgprom_reserve_scrape_families(r.w);
 
 		if (SPI_connect() != SPI_OK_CONNECT)

@@ -50,6 +50,7 @@
 #include "scrape/render.h"
 #include "scrape/stream.h"
 #include "server/collect.h"
+#include "server/protobuf.h"
 #include "shmem.h"
 #include "workers.h"
 
@@ -69,6 +70,8 @@ typedef enum BodyFormat
 	BODY_OPENMETRICS,
 	BODY_TEXT_GZIP,
 	BODY_OPENMETRICS_GZIP,
+	BODY_PROTOBUF,
+	BODY_PROTOBUF_GZIP,
 	NUM_BODY_FORMATS
 } BodyFormat;
 
@@ -785,6 +788,20 @@ make_body(Collection *c, BodyFormat format)
 			case BODY_TEXT_GZIP:
 				ok = gzip(c->text.data, c->text.len, b);
 				break;
+			case BODY_PROTOBUF:
+				pgprom_protobuf_from_text(c->text.data, c->text.len, b);
+				break;
+			case BODY_PROTOBUF_GZIP:
+				if (c->bodies[BODY_PROTOBUF] == NULL)
+				{
+					StringInfo	pb = makeStringInfo();
+
+					pgprom_protobuf_from_text(c->text.data, c->text.len, pb);
+					c->bodies[BODY_PROTOBUF] = pb;
+				}
+				ok = gzip(c->bodies[BODY_PROTOBUF]->data,
+						  c->bodies[BODY_PROTOBUF]->len, b);
+				break;
 			case BODY_OPENMETRICS_GZIP:
 				if (c->bodies[BODY_OPENMETRICS] == NULL)
 				{
@@ -817,9 +834,9 @@ make_body(Collection *c, BodyFormat format)
 }
 
 bool
-pgprom_collection_body(Collection *c, bool openmetrics, bool want_gzip,
-					   const char **body, size_t *len, bool *gzipped,
-					   int *status, const char **why)
+pgprom_collection_body(Collection *c, bool openmetrics, bool protobuf,
+					   bool want_gzip, const char **body, size_t *len,
+					   bool *gzipped, int *status, const char **why)
 {
 	BodyFormat	format;
 
@@ -832,8 +849,12 @@ pgprom_collection_body(Collection *c, bool openmetrics, bool want_gzip,
 	}
 	if (want_gzip && c->text.len <= GZIP_MIN_BYTES)
 		want_gzip = false;
-	format = openmetrics ? (want_gzip ? BODY_OPENMETRICS_GZIP : BODY_OPENMETRICS) :
-		(want_gzip ? BODY_TEXT_GZIP : BODY_TEXT);
+	if (protobuf)
+		format = want_gzip ? BODY_PROTOBUF_GZIP : BODY_PROTOBUF;
+	else if (openmetrics)
+		format = want_gzip ? BODY_OPENMETRICS_GZIP : BODY_OPENMETRICS;
+	else
+		format = want_gzip ? BODY_TEXT_GZIP : BODY_TEXT;
 	*gzipped = want_gzip;
 	if (format == BODY_TEXT)
 	{

@@ -26,7 +26,8 @@ extern bool pgprom_collection_done(const Collection *c);
  * every client asking for it).  False when there is none to send, with
  * the status (500, 503) and the reason for the client.
  */
-extern bool pgprom_collection_body(Collection *c, bool openmetrics, bool gzip,
+extern bool pgprom_collection_body(Collection *c, bool openmetrics,
+								   bool protobuf, bool gzip,
 								   const char **body, size_t *len,
 								   bool *gzipped, int *status,
 								   const char **why);

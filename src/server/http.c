@@ -213,6 +213,10 @@ typedef struct ListElement
 	int			q;				/* quality in thousandths; 1000 when absent */
 	const char *version;		/* the version parameter, or NULL */
 	size_t		version_len;
+	const char *proto;			/* the proto parameter, or NULL */
+	size_t		proto_len;
+	const char *encoding;		/* the encoding parameter, or NULL */
+	size_t		encoding_len;
 } ListElement;
 
 static void
@@ -277,6 +281,10 @@ next_element(const char *v, size_t n, size_t *pos, ListElement *el)
 	el->q = 1000;
 	el->version = NULL;
 	el->version_len = 0;
+	el->proto = NULL;
+	el->proto_len = 0;
+	el->encoding = NULL;
+	el->encoding_len = 0;
 	param = memchr(s, ';', e - s);
 	el->value = s;
 	{
@@ -316,6 +324,16 @@ next_element(const char *v, size_t n, size_t *pos, ListElement *el)
 			{
 				el->version = vs;
 				el->version_len = vend - vs;
+			}
+			else if (equals_ci(ns, ne - ns, "proto"))
+			{
+				el->proto = vs;
+				el->proto_len = vend - vs;
+			}
+			else if (equals_ci(ns, ne - ns, "encoding"))
+			{
+				el->encoding = vs;
+				el->encoding_len = vend - vs;
 			}
 		}
 	}
@@ -372,6 +390,38 @@ accepts_openmetrics(const char *v, size_t n)
 			text_q = el.q > text_q ? el.q : text_q;
 	}
 	return om_q > 0 && om_q >= text_q;
+}
+
+/*
+ * Whether an Accept value prefers the protobuf format (delimited
+ * io.prometheus.client.MetricFamily messages) to every text format it
+ * accepts: Prometheus with native histograms enabled lists it first.
+ */
+static bool
+accepts_protobuf(const char *v, size_t n)
+{
+	size_t		pos = 0;
+	ListElement el;
+	int			pb_q = 0;
+	int			other_q = 0;
+
+	while (next_element(v, n, &pos, &el))
+	{
+		if (equals_ci(el.value, el.value_len, "application/vnd.google.protobuf"))
+		{
+			if (el.proto && el.encoding &&
+				el.proto_len == strlen("io.prometheus.client.MetricFamily") &&
+				memcmp(el.proto, "io.prometheus.client.MetricFamily", el.proto_len) == 0 &&
+				equals_ci(el.encoding, el.encoding_len, "delimited"))
+				pb_q = el.q > pb_q ? el.q : pb_q;
+		}
+		else if (equals_ci(el.value, el.value_len, "application/openmetrics-text") ||
+				 equals_ci(el.value, el.value_len, "text/plain") ||
+				 equals_ci(el.value, el.value_len, "text/*") ||
+				 equals_ci(el.value, el.value_len, "*/*"))
+			other_q = el.q > other_q ? el.q : other_q;
+	}
+	return pb_q > 0 && pb_q >= other_q;
 }
 
 HttpParseResult
@@ -492,7 +542,10 @@ pgprom_http_parse_request(const char *buf, size_t len, HttpRequest *req,
 		else if (equals_ci(p, colon - p, "accept-encoding"))
 			req->accept_gzip = accepts_gzip(v, vend - v);
 		else if (equals_ci(p, colon - p, "accept"))
+		{
 			req->accept_openmetrics = accepts_openmetrics(v, vend - v);
+			req->accept_protobuf = accepts_protobuf(v, vend - v);
+		}
 		else if (equals_ci(p, colon - p, "authorization"))
 		{
 			if (req->has_authorization)

@@ -41,6 +41,7 @@ typedef struct HttpRequest
 	char		query[HTTP_MAX_QUERY + 1];
 	bool		accept_gzip;	/* Accept-Encoding lists gzip */
 	bool		accept_openmetrics; /* Accept prefers OpenMetrics text */
+	bool		accept_protobuf;	/* Accept prefers the protobuf format */
 	bool		has_authorization;
 	char		authorization[HTTP_MAX_AUTHORIZATION + 1];	/* the header's value */
 } HttpRequest;

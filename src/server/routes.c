@@ -25,6 +25,7 @@
 #include "guc.h"
 #include "scrape/collectors/collectors.h"
 #include "scrape/openmetrics.h"
+#include "server/protobuf.h"
 #include "server/auth.h"
 #include "server/routes.h"
 #include "shmem.h"
@@ -172,7 +173,11 @@ pgprom_respond(const HttpRequest *req, const char *client, StringInfo out,
 		return text_response(out, 400, "Unknown collector in collect[].\n",
 							 head_only, *keep_alive, NULL);
 	metrics->head_only = head_only;
-	metrics->openmetrics = req->accept_openmetrics;
+	metrics->protobuf = req->accept_protobuf;
+	metrics->openmetrics = req->accept_openmetrics && !req->accept_protobuf;
+	/* native histograms come only in protobuf, from a collection of their own */
+	if (metrics->protobuf)
+		metrics->mask |= PGPROM_MASK_NATIVE;
 	metrics->gzip = req->accept_gzip;
 	metrics->keep_alive = *keep_alive;
 	return 0;
@@ -188,8 +193,8 @@ pgprom_respond_metrics(const MetricsRequest *m, Collection *c, StringInfo out,
 
 	*body = NULL;
 	*body_len = 0;
-	if (!pgprom_collection_body(c, m->openmetrics, m->gzip, body, body_len,
-								&gzipped, &status, &why))
+	if (!pgprom_collection_body(c, m->openmetrics, m->protobuf, m->gzip,
+								body, body_len, &gzipped, &status, &why))
 	{
 		*body = NULL;
 		return text_response(out, status, why, m->head_only, m->keep_alive,
@@ -198,6 +203,7 @@ pgprom_respond_metrics(const MetricsRequest *m, Collection *c, StringInfo out,
 
 	/* the headers here, the body sent from the collection as it is */
 	append_response(out, 200,
+					m->protobuf ? CONTENT_TYPE_PROTOBUF :
 					m->openmetrics ? CONTENT_TYPE_OPENMETRICS : CONTENT_TYPE_METRICS,
 					NULL, *body_len, true, m->keep_alive,
 					gzipped ? "Content-Encoding: gzip\r\n" VARY_METRICS : VARY_METRICS);

@@ -22,6 +22,7 @@ typedef struct MetricsRequest
 	uint64		mask;			/* collectors (collect[] or all enabled) */
 	bool		head_only;
 	bool		openmetrics;
+	bool		protobuf;		/* with native histograms (mask says so) */
 	bool		gzip;
 	bool		keep_alive;
 } MetricsRequest;

@@ -35,12 +35,15 @@ static const PromColumn cols[] = {
 #endif
 };
 
-/* As date_part('epoch', ts): the view shows the zero timestamp as it is. */
+/*
+ * As date_part('epoch', ts), to the last bit (one rounding of the exact
+ * quotient); the view shows the zero timestamp as it is.
+ */
 static double
 epoch_of(TimestampTz ts)
 {
-	return (double) ts / USECS_PER_SEC +
-		(double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+	return (double) (ts + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) /
+		USECS_PER_SEC;
 }
 
 void

@@ -57,6 +57,16 @@ write_histogram(PromWriter *w, PromHistogram *h, int nlabels,
 	pgprom_expo_histogram(w, nlabels, names, values, pgprom_latency_bounds,
 						  PGPROM_LATENCY_BUCKETS, counts,
 						  (double) pg_atomic_read_u64(&h->sum_us) / 1000000.0);
+	if (pgprom_expo_native_wanted(w))
+	{
+		uint64		native[PGPROM_NATIVE_BUCKETS];
+
+		for (b = 0; b < PGPROM_NATIVE_BUCKETS; b++)
+			native[b] = pg_atomic_read_u64(&h->native[b]);
+		pgprom_expo_native(w, PGPROM_NATIVE_SCHEMA, PGPROM_NATIVE_ZERO_THRESHOLD,
+						   pg_atomic_read_u64(&h->native_zero),
+						   PGPROM_NATIVE_MIN_INDEX, native, PGPROM_NATIVE_BUCKETS);
+	}
 }
 
 void

@@ -1,0 +1,156 @@
+# Native histograms over the protobuf format, proved with the real consumer:
+# Debian's Prometheus run with --enable-feature=native-histograms scrapes
+# pg_prom (which it asks for protobuf), a controlled workload runs
+# statements of a known length (pg_sleep(0.05)) in a database of their own,
+# and histogram_quantile() over the native histogram answers close to that
+# length (the classic buckets could only say "between 0.05 and 0.1").  The
+# text and OpenMetrics formats are untouched: no native lines, the same
+# content type, and the negotiation picks protobuf only when the scraper
+# prefers it.
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::Bin;
+
+use File::Path qw(make_path);
+use HTTP::Tiny;
+use IPC::Run;
+use JSON::PP;
+use PgProm;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+my ($node, $port) = new_prom_node('native');
+$node->start;
+ok(wait_for_endpoint($port), 'endpoint answers');
+$node->safe_psql('postgres', 'CREATE DATABASE work');
+$node->safe_psql('work', 'SELECT pg_sleep(0.05)') for 1 .. 3;
+
+my $pb_accept =
+  'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,'
+  . 'application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+# --- negotiation, and the text formats untouched ------------------------------
+{
+	my $r = http_get($port, '/metrics', Accept => $pb_accept);
+	is($r->{status}, 200, 'a protobuf scrape answers 200');
+	is($r->{headers}{'content-type'},
+		'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited',
+		'with the protobuf content type');
+	like($r->{content}, qr/pg_statement_duration_seconds/, 'carrying the latency histograms');
+
+	my $t = http_get($port, '/metrics');
+	like($t->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4}, 'plain text stays the default');
+	unlike($t->{content}, qr/^# NATIVE/m, 'the text format has no native lines');
+	like($t->{content}, qr/^pg_statement_duration_seconds_bucket\{datname="work",command="select",le="0.1"\} 3$/m,
+		'and its classic buckets as before');
+	my $om = http_get($port, '/metrics',
+		Accept => 'application/openmetrics-text;version=1.0.0,text/plain;q=0.5');
+	like($om->{headers}{'content-type'}, qr{^application/openmetrics-text}, 'OpenMetrics when asked for');
+	unlike($om->{content}, qr/^# NATIVE/m, 'without native lines either');
+
+	my $low = http_get($port, '/metrics',
+		Accept => 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.2,text/plain;q=0.9');
+	like($low->{headers}{'content-type'}, qr{^text/plain}, 'protobuf offered below text: text');
+	my $other = http_get($port, '/metrics',
+		Accept => 'application/vnd.google.protobuf;proto=io.prometheus.client.Other;encoding=delimited');
+	like($other->{headers}{'content-type'}, qr{^text/plain}, 'another protobuf message: text');
+	my $gz = http_get($port, '/metrics', Accept => $pb_accept, 'Accept-Encoding' => 'gzip');
+	is($gz->{headers}{'content-encoding'}, 'gzip', 'protobuf is gzipped when the scraper accepts it');
+}
+
+# --- Prometheus with native histograms --------------------------------------
+my $dir = PostgreSQL::Test::Utils::tempdir();
+make_path("$dir/data");
+my $promport = PostgreSQL::Test::Cluster::get_free_port();
+open(my $fh, '>', "$dir/prometheus.yml") or die;
+print $fh <<"EOC";
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: postgres
+    static_configs:
+      - targets: ['127.0.0.1:$port']
+EOC
+close $fh;
+my $prom = IPC::Run::start(
+	[
+		'prometheus', "--config.file=$dir/prometheus.yml",
+		"--storage.tsdb.path=$dir/data",
+		"--web.listen-address=127.0.0.1:$promport",
+		'--enable-feature=native-histograms',
+		'--log.level=warn'
+	],
+	'>', "$dir/prometheus.log", '2>&1');
+my $prom_url = "http://127.0.0.1:$promport";
+
+sub prom_query
+{
+	my ($expr) = @_;
+	my $r = HTTP::Tiny->new(timeout => 10)->post_form("$prom_url/api/v1/query", { query => $expr });
+	return [] unless $r->{success};
+	my $body = decode_json($r->{content});
+	return $body->{status} eq 'success' ? $body->{data}{result} : [];
+}
+
+# the value of a one-series query once it has one (at most $timeout s)
+sub wait_for_value
+{
+	my ($expr, $timeout) = @_;
+	my $deadline = time + ($timeout || 60);
+	while (time < $deadline)
+	{
+		my $res = prom_query($expr);
+		if (@$res && defined $res->[0]{value}[1] && $res->[0]{value}[1] ne 'NaN')
+		{
+			return $res->[0]{value}[1];
+		}
+		sleep 0.5;
+	}
+	return undef;
+}
+
+ok(defined wait_for_value('up{job="postgres"} == 1', 60), 'Prometheus scrapes pg_prom');
+
+# the workload: statements of 50 ms in database work, for about 8 s, while
+# Prometheus scrapes every second
+my $load = $node->background_psql('work');
+$load->query_safe('SELECT pg_sleep(0.05)') for 1 .. 160;
+$load->quit;
+
+my $sel = 'pg_statement_duration_seconds{datname="work",command="select"}';
+my $count = wait_for_value("histogram_count($sel)", 30);
+ok(defined $count && $count >= 100,
+	'the latency histogram is a native histogram in Prometheus (histogram_count answers: '
+	  . ($count // 'nothing') . ')');
+my $p99 = wait_for_value("histogram_quantile(0.99, sum(rate(${sel}[1m])))", 30);
+# pg_sleep(0.05) lasts a little over 50 ms, more on a busy machine: the
+# classic buckets (0.05, 0.1] would put p99 near 0.1 s, the native buckets
+# (9% wide) within a bucket or two of the real durations
+ok(defined $p99 && $p99 > 0.045 && $p99 < 0.075,
+	'histogram_quantile(0.99) over the native histogram is close to the 50 ms statements ('
+	  . ($p99 // 'nothing') . ')');
+my $p50 = wait_for_value("histogram_quantile(0.5, sum(rate(${sel}[1m])))", 30);
+ok(defined $p50 && $p50 > 0.045 && $p50 < 0.065,
+	'and so is the median (' . ($p50 // 'nothing') . ')');
+diag("native histogram in Prometheus: histogram_count " . ($count // '-')
+	  . ", p99 " . ($p99 // '-') . " s, p50 " . ($p50 // '-') . " s (statements of 0.05 s)");
+my $classic = wait_for_value(
+	'sum(pg_prom_scrapes_total)', 10);
+ok(defined $classic, 'the other families are ingested from the same protobuf scrapes');
+my $gauge = wait_for_value('pg_settings_max_connections', 10);
+is($gauge, '100', 'a gauge reads as in the text format');
+
+$prom->signal('TERM');
+$prom->finish;
+my $plog = PostgreSQL::Test::Utils::slurp_file("$dir/prometheus.log");
+unlike($plog, qr/level=(error|warn).*(pars|scrape)/i, 'Prometheus logged no parse or scrape problem')
+  or diag($plog);
+
+$node->stop('fast');
+check_log_clean($node);
+done_testing();
