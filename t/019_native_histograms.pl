@@ -6,7 +6,7 @@
 # length (the classic buckets could only say "between 0.05 and 0.1").  The
 # text and OpenMetrics formats are untouched: no native lines, the same
 # content type, and the negotiation picks protobuf only when the scraper
-# prefers it.
+# prefers it.  The monitoring kit's native-quantile panel has data there.
 use strict;
 use warnings;
 
@@ -144,6 +144,22 @@ my $classic = wait_for_value(
 ok(defined $classic, 'the other families are ingested from the same protobuf scrapes');
 my $gauge = wait_for_value('pg_settings_max_connections', 10);
 is($gauge, '100', 'a gauge reads as in the text format');
+
+# the kit's native-quantile panel, evaluated as Grafana would: data now
+{
+	my ($out, $err) = ('', '');
+	my $major = int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
+	IPC::Run::run(
+		[
+			'/usr/bin/python3', "$FindBin::Bin/monitoring_check.py",
+			"$FindBin::Bin/../monitoring", $prom_url, $major, 'native'
+		],
+		'>', \$out, '2>', \$err);
+	is($err, '', 'monitoring_check.py ran against the native Prometheus') or diag($err);
+	unlike($out, qr/^not ok/m, 'every dashboard query and rule evaluates there') or diag($out);
+	like($out, qr/^ok - panel 'Statement latency p50 \/ p99 \(native histograms\)' B returns data$/m,
+		"the kit's native-quantile panel has data");
+}
 
 $prom->signal('TERM');
 $prom->finish;
