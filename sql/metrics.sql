@@ -96,6 +96,14 @@ BEGIN
   END IF;
   RETURN n;
 END $$;
+CREATE FUNCTION pg_temp.av_rows() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint := 0;
+BEGIN
+  IF current_setting('server_version_num')::int >= 190000 THEN
+    EXECUTE 'SELECT count(*) FROM pg_catalog.pg_stat_autovacuum_scores' INTO n;
+  END IF;
+  RETURN n;
+END $$;
 SELECT (SELECT count(*) FROM scrape
         WHERE l = 'pg_scrape_collector_success{collector="stat_io"} 1')
        = CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 1 ELSE 0 END
@@ -113,7 +121,13 @@ SELECT (SELECT count(*) FROM scrape
        (SELECT count(*) FROM scrape
         WHERE l = 'pg_scrape_collector_success{collector="stat_recovery"} 1')
        = CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 1 ELSE 0 END
-       AS recovery_collector_from_19;
+       AS recovery_collector_from_19,
+       (SELECT count(*) FROM scrape
+        WHERE l = 'pg_scrape_collector_success{collector="autovacuum_scores"} 1')
+       = CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 1 ELSE 0 END
+       AS autovacuum_scores_collector_from_19,
+       (SELECT count(*) FROM scrape WHERE l LIKE 'pg_stat_autovacuum_scores_score{%')
+       = least(50, pg_temp.av_rows()) AS autovacuum_scores_top_tables;
 
 -- pg_stat_wal on every version: this database's creation wrote WAL
 SELECT EXISTS (SELECT 1 FROM scrape WHERE l ~ '^pg_stat_wal_records_total [1-9][0-9]*$')
@@ -137,7 +151,8 @@ SELECT (SELECT substring(l from ' (.*)$')::float8 FROM scrape
 -- every other collector succeeded
 SELECT l FROM scrape WHERE l LIKE 'pg_scrape_collector_success%'
   AND l NOT LIKE '%"stat_checkpointer"%' AND l NOT LIKE '%"stat_io"%'
-  AND l NOT LIKE '%"stat_lock"%' AND l NOT LIKE '%"stat_recovery"%' ORDER BY n;
+  AND l NOT LIKE '%"stat_lock"%' AND l NOT LIKE '%"stat_recovery"%'
+  AND l NOT LIKE '%"autovacuum_scores"%' ORDER BY n;
 
 -- values that are known here
 SELECT l FROM scrape WHERE l IN ('pg_up 1', 'pg_settings_max_connections 100',

@@ -95,14 +95,20 @@ extern int no_such_variable
 #define PGPROM_WAL_HAS_FPI_BYTES 1
 #endif
 
-/* Cumulative lock statistics, pg_stat_lock, and pg_stat_recovery (19+). */
+/*
+ * Cumulative lock statistics, pg_stat_lock, pg_stat_recovery and
+ * pg_stat_autovacuum_scores (19+).
+ */
 #if PG_VERSION_NUM >= 190000
 #define PGPROM_HAS_STAT_LOCK 1
 #define PGPROM_STAT_LOCK_DEFAULT true
 #define PGPROM_STAT_RECOVERY_DEFAULT true
+#define PGPROM_HAS_AUTOVACUUM_SCORES 1
+#define PGPROM_AUTOVACUUM_SCORES_DEFAULT true
 #else
 #define PGPROM_STAT_LOCK_DEFAULT false
 #define PGPROM_STAT_RECOVERY_DEFAULT false
+#define PGPROM_AUTOVACUUM_SCORES_DEFAULT false
 #endif
 
 /* WL_SOCKET_ACCEPT appeared in 16; on Unix it is the same as READABLE. */

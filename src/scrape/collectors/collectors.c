@@ -40,6 +40,8 @@ const PromCollector pgprom_collectors[] = {
 	{"stat_replication", pgprom_collect_stat_replication, false, true, true},
 	{"subscription", pgprom_collect_subscription, false, true, true},
 	{"stat_recovery", pgprom_collect_stat_recovery, false, PGPROM_STAT_RECOVERY_DEFAULT, true},
+	/* 19: computed per table on demand, so on the slow tier */
+	{"autovacuum_scores", pgprom_collect_autovacuum_scores, true, PGPROM_AUTOVACUUM_SCORES_DEFAULT, true},
 	{"roles", pgprom_collect_roles, false, true, true},
 	{"wal", pgprom_collect_wal, false, true, true},
 	{"stat_progress_vacuum", pgprom_collect_stat_progress_vacuum, false, true, true},

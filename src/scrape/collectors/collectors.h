@@ -58,6 +58,7 @@ extern void pgprom_collect_stat_user_indexes(PromWriter *w);
 extern void pgprom_collect_statio_user_tables(PromWriter *w);
 extern void pgprom_collect_table_sizes(PromWriter *w);
 extern void pgprom_collect_long_running_transactions(PromWriter *w);
+extern void pgprom_collect_autovacuum_scores(PromWriter *w);
 extern void pgprom_collect_database_wraparound(PromWriter *w);
 extern void pgprom_collect_statio_user_indexes(PromWriter *w);
 extern void pgprom_collect_stat_wal_receiver(PromWriter *w);

@@ -95,6 +95,54 @@ pgprom_collect_database_wraparound(PromWriter *w)
 	}
 }
 
+/*---- autovacuum_scores ----*/
+
+/* Tables written: those autovacuum would pick first. */
+#define AUTOVACUUM_SCORES_TOP 50
+
+/*
+ * pg_stat_autovacuum_scores (PostgreSQL 19): autovacuum's priority score of
+ * the tables of pg_prom.database, and its parts, for the
+ * AUTOVACUUM_SCORES_TOP tables with the highest score.  The server computes
+ * them for every table when asked, so this collector is on the slow tier
+ * (pg_prom.slow_collector_interval).  Before 19 it writes nothing.
+ */
+void
+pgprom_collect_autovacuum_scores(PromWriter *w)
+{
+#ifdef PGPROM_HAS_AUTOVACUUM_SCORES
+	static SPIPlanPtr plan = NULL;
+#define BY_TABLE 3, {"datname", "schemaname", "relname"}, {1, 2, 3}
+	static const PromFamilySpec specs[] = {
+		{"pg_stat_autovacuum_scores_score", "Autovacuum's priority score of the table (the largest of the scores below); at 1 or more autovacuum processes it.", PROM_GAUGE, 4, 1, false, BY_TABLE},
+		{"pg_stat_autovacuum_scores_xid_score", "Score from the age of the table's oldest unfrozen transaction ID.", PROM_GAUGE, 5, 1, false, BY_TABLE},
+		{"pg_stat_autovacuum_scores_mxid_score", "Score from the age of the table's oldest multixact ID.", PROM_GAUGE, 6, 1, false, BY_TABLE},
+		{"pg_stat_autovacuum_scores_vacuum_score", "Score from the table's dead tuples against its vacuum threshold.", PROM_GAUGE, 7, 1, false, BY_TABLE},
+		{"pg_stat_autovacuum_scores_vacuum_insert_score", "Score from the tuples inserted since the last vacuum against the insert threshold.", PROM_GAUGE, 8, 1, false, BY_TABLE},
+		{"pg_stat_autovacuum_scores_analyze_score", "Score from the tuples changed since the last analyze against its threshold.", PROM_GAUGE, 9, 1, false, BY_TABLE},
+		{"pg_stat_autovacuum_scores_do_vacuum", "1 when autovacuum would vacuum the table now.", PROM_GAUGE, 10, 1, false, BY_TABLE},
+		{"pg_stat_autovacuum_scores_do_analyze", "1 when autovacuum would analyze the table now.", PROM_GAUGE, 11, 1, false, BY_TABLE},
+		{"pg_stat_autovacuum_scores_for_wraparound", "1 when that vacuum would be to prevent transaction ID wraparound.", PROM_GAUGE, 12, 1, false, BY_TABLE},
+	};
+#undef BY_TABLE
+	uint64		n;
+
+	n = pgprom_query_limit(&plan,
+						   "SELECT pg_catalog.current_database()::pg_catalog.text,"
+						   " COALESCE(schemaname, '')::pg_catalog.text, relname::pg_catalog.text,"
+						   " score::pg_catalog.float8, xid_score::pg_catalog.float8,"
+						   " mxid_score::pg_catalog.float8, vacuum_score::pg_catalog.float8,"
+						   " vacuum_insert_score::pg_catalog.float8, analyze_score::pg_catalog.float8,"
+						   " do_vacuum::pg_catalog.int4::pg_catalog.float8,"
+						   " do_analyze::pg_catalog.int4::pg_catalog.float8,"
+						   " for_wraparound::pg_catalog.int4::pg_catalog.float8"
+						   " FROM pg_catalog.pg_stat_autovacuum_scores"
+						   " ORDER BY score DESC, relid",
+						   AUTOVACUUM_SCORES_TOP);
+	pgprom_emit_families(w, n, specs, lengthof(specs));
+#endif
+}
+
 /*---- stat_wal_receiver ----*/
 
 void
