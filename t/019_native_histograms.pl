@@ -58,6 +58,11 @@ my $pb_accept =
 	my $other = http_get($port, '/metrics',
 		Accept => 'application/vnd.google.protobuf;proto=io.prometheus.client.Other;encoding=delimited');
 	like($other->{headers}{'content-type'}, qr{^text/plain}, 'another protobuf message: text');
+	my $om2 = http_get($port, '/metrics',
+		Accept => 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,'
+		  . 'application/openmetrics-text;version=2.0.0;q=0.9');
+	like($om2->{headers}{'content-type'}, qr{^application/vnd\.google\.protobuf},
+		'a preferred format version pg_prom does not serve does not outrank protobuf');
 	my $gz = http_get($port, '/metrics', Accept => $pb_accept, 'Accept-Encoding' => 'gzip');
 	is($gz->{headers}{'content-encoding'}, 'gzip', 'protobuf is gzipped when the scraper accepts it');
 }

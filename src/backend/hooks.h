@@ -37,11 +37,12 @@ extern const char *const pgprom_command_names[PROM_NUM_COMMANDS];
  * histograms (schema 3): bucket i holds (2^((i-1)/8), 2^(i/8)] seconds, a
  * width of 9%.  Observations up to PGPROM_NATIVE_ZERO_THRESHOLD (2^-20 s,
  * about a microsecond) are counted in the zero bucket; those beyond
- * 2^16 s (18 hours) in the last bucket.
+ * 2^22 s (48 days: an idle-in-transaction session's transaction) in the
+ * last bucket.
  */
 #define PGPROM_NATIVE_SCHEMA 3
 #define PGPROM_NATIVE_MIN_INDEX (-159)
-#define PGPROM_NATIVE_MAX_INDEX 128
+#define PGPROM_NATIVE_MAX_INDEX 176
 #define PGPROM_NATIVE_BUCKETS (PGPROM_NATIVE_MAX_INDEX - PGPROM_NATIVE_MIN_INDEX + 1)
 #define PGPROM_NATIVE_ZERO_THRESHOLD (1.0 / 1048576.0)
 

@@ -89,6 +89,7 @@ struct Collection
 	TimestampTz started_at;
 	TimestampTz finished_at;
 	StringInfoData text;		/* the units' text, then the whole body */
+	int			text_done;		/* its length at the last unit's outcome */
 	bool		text_kept;		/* text.data is in collect_cxt (presized) */
 	List	   *results;		/* ScrapeResult *, in unit order */
 	char		running[PGPROM_LABEL_MAX];	/* started, not finished */
@@ -105,6 +106,29 @@ static List *recent = NIL;		/* Collection *, finished, newest first */
 
 static BackgroundWorkerHandle *collector = NULL;
 static TimestampTz collector_next_start = 0;
+
+/*
+ * A collector that was terminated and did not stop (stuck where interrupts
+ * are held): left to end on its own while a new one serves.  One at most:
+ * while it lives, the next collector to get stuck is waited for instead of
+ * left too, so stuck collectors never take more than two worker slots.
+ */
+static BackgroundWorkerHandle *abandoned = NULL;
+
+/* Whether the abandoned collector still runs (forgotten once it ended). */
+static bool
+abandoned_alive(void)
+{
+	pid_t		pid;
+
+	if (abandoned == NULL)
+		return false;
+	if (GetBackgroundWorkerPid(abandoned, &pid) == BGWH_STARTED)
+		return true;
+	pfree(abandoned);
+	abandoned = NULL;
+	return false;
+}
 
 /*
  * The text sizes of the last collections, by mask: the next collection of
@@ -214,6 +238,8 @@ pgprom_collect_shutdown(void)
 {
 	if (collector)
 		TerminateBackgroundWorker(collector);
+	if (abandoned)
+		TerminateBackgroundWorker(abandoned);
 }
 
 /*---- collections ----*/
@@ -499,6 +525,7 @@ read_messages(Collection *c)
 					c->results = lappend(c->results, res);
 					MemoryContextSwitchTo(old);
 					c->running[0] = '\0';
+					c->text_done = c->text.len;
 				}
 				break;
 			case STREAM_DONE:
@@ -578,6 +605,9 @@ finish(Collection *c, const char *stopped_why)
 
 	if (stopped_why)
 	{
+		/* the text of a unit whose outcome never came: cut, maybe mid-line */
+		c->text.len = c->text_done;
+		c->text.data[c->text.len] = '\0';
 		if (c->running[0] != '\0')
 			add_failed(c, c->running);
 		for (i = 0; i < pgprom_num_collectors; i++)
@@ -650,15 +680,23 @@ pgprom_collect_poll(void)
 		{
 			/*
 			 * It may ignore this too (stuck where interrupts are held): it is
-			 * left to end on its own, and a new collector serves the next
-			 * collections at once (the old one can no longer be handed any,
-			 * and its exit leaves the new one's registration alone).
+			 * then left to end on its own (abandoned, above), and a new
+			 * collector serves the next collections at once (the old one can
+			 * no longer be handed any, and its exit leaves the new one's
+			 * registration alone).
 			 */
 			if (collector)
 			{
 				TerminateBackgroundWorker(collector);
-				pfree(collector);
-				collector = NULL;
+				if (!abandoned_alive())
+				{
+					abandoned = collector;
+					collector = NULL;
+				}
+				else
+					ereport(LOG,
+							(errmsg("pg_prom: a collector terminated before is still running; the next collection waits for this one to stop"),
+							 errhint("A collector that ignores its terminate is stuck where interrupts are held (a hung file system, a lock never released): see pg_stat_activity.")));
 			}
 
 			/*

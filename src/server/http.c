@@ -415,11 +415,16 @@ accepts_protobuf(const char *v, size_t n)
 				equals_ci(el.encoding, el.encoding_len, "delimited"))
 				pb_q = el.q > pb_q ? el.q : pb_q;
 		}
-		else if (equals_ci(el.value, el.value_len, "application/openmetrics-text") ||
-				 equals_ci(el.value, el.value_len, "text/plain") ||
+		else if ((equals_ci(el.value, el.value_len, "application/openmetrics-text") &&
+				  (el.version == NULL ||
+				   equals_ci(el.version, el.version_len, "1.0.0") ||
+				   equals_ci(el.version, el.version_len, "0.0.1"))) ||
+				 (equals_ci(el.value, el.value_len, "text/plain") &&
+				  (el.version == NULL ||
+				   equals_ci(el.version, el.version_len, "0.0.4"))) ||
 				 equals_ci(el.value, el.value_len, "text/*") ||
 				 equals_ci(el.value, el.value_len, "*/*"))
-			other_q = el.q > other_q ? el.q : other_q;
+			other_q = el.q > other_q ? el.q : other_q;	/* formats we serve */
 	}
 	return pb_q > 0 && pb_q >= other_q;
 }

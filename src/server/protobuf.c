@@ -144,7 +144,17 @@ typedef struct Encoder
 	double		hist_sum;
 	bool		have_native;
 	NativePart	native;
+	/* the open family's name (for TYPE lines), cut at its size */
+	char		family_name[256];
+	int			family_name_len;
 } Encoder;
+
+static void
+remember_name(Encoder *enc, const char *name, int len)
+{
+	enc->family_name_len = Min(len, (int) sizeof(enc->family_name));
+	memcpy(enc->family_name, name, enc->family_name_len);
+}
 
 /* Unescape a HELP text or label value (\\, \n, \") into out. */
 static void
@@ -187,6 +197,46 @@ value_end(const char *s, const char *e)
 	while (s < e && *s != '"')
 		s += (*s == '\\' && s + 1 < e) ? 2 : 1;
 	return s;
+}
+
+/* One label of a label text: name [ns, ne), escaped value [vs, ve). */
+typedef struct LabelRef
+{
+	const char *ns;
+	const char *ne;
+	const char *vs;
+	const char *ve;
+} LabelRef;
+
+/*
+ * The label of the label text [*p, e) that starts at *p ('name="value"',
+ * then an optional comma); false at the end or at anything else.  *p is
+ * advanced past it, never past e.
+ */
+static bool
+next_label(const char **p, const char *e, LabelRef *l)
+{
+	const char *eq;
+
+	if (*p >= e)
+		return false;
+	eq = memchr(*p, '=', e - *p);
+	if (eq == NULL || eq + 1 >= e || eq[1] != '"')
+		return false;
+	l->ns = *p;
+	l->ne = eq;
+	l->vs = eq + 2;
+	l->ve = value_end(l->vs, e);
+	*p = Min(l->ve + 1, e);		/* past the closing quote */
+	if (*p < e && **p == ',')
+		(*p)++;
+	return true;
+}
+
+static bool
+is_le(const LabelRef *l)
+{
+	return l->ne - l->ns == 2 && memcmp(l->ns, "le", 2) == 0;
 }
 
 /* Close the open Metric (and its histogram) into the family. */
@@ -278,63 +328,43 @@ close_family(Encoder *enc)
 
 /* Add the labels of a label text ("a=\"x\",b=\"y\"") to the open Metric. */
 static void
-add_labels(Encoder *enc, const char *s, const char *e, bool skip_le,
-		   double *le)
+add_labels(Encoder *enc, const char *s, const char *e, bool skip_le)
 {
-	while (s < e)
+	LabelRef	l;
+	StringInfoData pair;
+
+	initStringInfo(&pair);
+	while (next_label(&s, e, &l))
 	{
-		const char *eq = memchr(s, '=', e - s);
-		const char *vs;
-		const char *ve;
-
-		if (eq == NULL || eq + 1 >= e || eq[1] != '"')
-			return;
-		vs = eq + 2;
-		ve = value_end(vs, e);
-		if (skip_le && eq - s == 2 && memcmp(s, "le", 2) == 0)
-		{
-			if (le)
-				*le = parse_value(vs, ve);
-		}
-		else
-		{
-			StringInfoData pair;
-
-			initStringInfo(&pair);
-			put_bytes(&pair, 1, s, eq - s);
-			resetStringInfo(&enc->scratch);
-			unescape(&enc->scratch, vs, ve);
-			put_bytes(&pair, 2, enc->scratch.data, enc->scratch.len);
-			put_bytes(&enc->metric, 1, pair.data, pair.len);
-			pfree(pair.data);
-		}
-		s = ve + 1;				/* past the quote */
-		if (s < e && *s == ',')
-			s++;
+		if (skip_le && is_le(&l))
+			continue;
+		resetStringInfo(&pair);
+		put_bytes(&pair, 1, l.ns, l.ne - l.ns);
+		resetStringInfo(&enc->scratch);
+		unescape(&enc->scratch, l.vs, l.ve);
+		put_bytes(&pair, 2, enc->scratch.data, enc->scratch.len);
+		put_bytes(&enc->metric, 1, pair.data, pair.len);
 	}
+	pfree(pair.data);
 }
 
-/* The label text of a histogram sample without its le label. */
+/* The label text of a histogram sample without its le label, and le. */
 static void
-labels_without_le(StringInfo out, const char *s, const char *e)
+labels_without_le(StringInfo out, const char *s, const char *e, double *le)
 {
-	resetStringInfo(out);
-	while (s < e)
-	{
-		const char *eq = memchr(s, '=', e - s);
-		const char *ve;
+	LabelRef	l;
 
-		if (eq == NULL || eq + 1 >= e || eq[1] != '"')
-			return;
-		ve = value_end(eq + 2, e);
-		if (!(eq - s == 2 && memcmp(s, "le", 2) == 0))
+	resetStringInfo(out);
+	*le = INFINITY;
+	while (next_label(&s, e, &l))
+	{
+		if (is_le(&l))
+			*le = parse_value(l.vs, l.ve);
+		else
 		{
-			appendBinaryStringInfo(out, s, Min(ve + 1, e) - s);
+			appendBinaryStringInfo(out, l.ns, l.ve - l.ns);
 			appendStringInfoChar(out, ',');
 		}
-		s = ve + 1;
-		if (s < e && *s == ',')
-			s++;
 	}
 }
 
@@ -347,9 +377,10 @@ ends_with(const char *s, int len, const char *suffix)
 }
 
 static void
-sample_line(Encoder *enc, const char *s, const char *e, const char *fname,
-			int fname_len)
+sample_line(Encoder *enc, const char *s, const char *e)
 {
+	const char *fname = enc->family_name;
+	int			fname_len = enc->family_name_len;
 	const char *name_end = s;
 	const char *lab_s = NULL;
 	const char *lab_e = NULL;
@@ -388,8 +419,9 @@ sample_line(Encoder *enc, const char *s, const char *e, const char *fname,
 		if (nlen < fname_len || memcmp(s, fname, fname_len) != 0)
 			return;
 		initStringInfo(&key);
+		le = INFINITY;
 		if (lab_s)
-			labels_without_le(&key, lab_s, lab_e);
+			labels_without_le(&key, lab_s, lab_e, &le);
 		if (!enc->metric_open || key.len != enc->hist_labels.len ||
 			memcmp(key.data, enc->hist_labels.data, key.len) != 0)
 		{
@@ -397,34 +429,13 @@ sample_line(Encoder *enc, const char *s, const char *e, const char *fname,
 			enc->metric_open = true;
 			appendBinaryStringInfo(&enc->hist_labels, key.data, key.len);
 			if (lab_s)
-				add_labels(enc, lab_s, lab_e, true, NULL);
+				add_labels(enc, lab_s, lab_e, true);
 		}
 		pfree(key.data);
 		if (ends_with(s, nlen, "_bucket") && nlen == fname_len + 7)
 		{
 			StringInfoData b;
 
-			le = INFINITY;
-			if (lab_s)
-			{
-				/* find le */
-				const char *p = lab_s;
-
-				while (p < lab_e)
-				{
-					const char *eq = memchr(p, '=', lab_e - p);
-					const char *ve;
-
-					if (eq == NULL || eq + 1 >= lab_e || eq[1] != '"')
-						break;
-					ve = value_end(eq + 2, lab_e);
-					if (eq - p == 2 && memcmp(p, "le", 2) == 0)
-						le = parse_value(eq + 2, ve);
-					p = ve + 1;
-					if (p < lab_e && *p == ',')
-						p++;
-				}
-			}
 			if (isinf(le))
 				return;			/* +Inf: the count says it */
 			initStringInfo(&b);
@@ -444,7 +455,7 @@ sample_line(Encoder *enc, const char *s, const char *e, const char *fname,
 	close_metric(enc);
 	enc->metric_open = true;
 	if (lab_s)
-		add_labels(enc, lab_s, lab_e, false, NULL);
+		add_labels(enc, lab_s, lab_e, false);
 	resetStringInfo(&enc->scratch);
 	put_double(&enc->scratch, 1, value);
 	put_bytes(&enc->metric,
@@ -549,15 +560,22 @@ comment_line(Encoder *enc, const char *s, const char *e)
 		close_family(enc);
 		enc->type = MT_UNTYPED;
 		put_bytes(&enc->family, 1, name, name_end - name);
+		remember_name(enc, name, name_end - name);
 		resetStringInfo(&enc->scratch);
 		unescape(&enc->scratch, rest, e);
 		put_bytes(&enc->family, 2, enc->scratch.data, enc->scratch.len);
 		return;
 	}
+	/* a TYPE of another family than the open one begins a new family */
+	if (enc->type >= 0 &&
+		!(enc->family_name_len == name_end - name &&
+		  memcmp(enc->family_name, name, name_end - name) == 0))
+		close_family(enc);
 	if (enc->type < 0)
 	{
 		enc->type = MT_UNTYPED;
 		put_bytes(&enc->family, 1, name, name_end - name);
+		remember_name(enc, name, name_end - name);
 	}
 	if (e - rest == 7 && memcmp(rest, "counter", 7) == 0)
 		enc->type = MT_COUNTER;
@@ -576,8 +594,6 @@ pgprom_protobuf_from_text(const char *text, int len, StringInfo out)
 	Encoder		enc;
 	const char *p = text;
 	const char *end = text +len;
-	char		fname[256];
-	int			fname_len = 0;
 
 	memset(&enc, 0, sizeof(enc));
 	enc.out = out;
@@ -588,32 +604,19 @@ pgprom_protobuf_from_text(const char *text, int len, StringInfo out)
 	initStringInfo(&enc.scratch);
 	initStringInfo(&enc.hist_labels);
 	initStringInfo(&enc.native.counts);
-	fname[0] = '\0';
 
 	while (p < end)
 	{
 		const char *nl = memchr(p, '\n', end - p);
 		const char *e = nl ? nl : end;
 
+		if (nl == NULL)
+			break;				/* a line cut short: never a sample */
+
 		if (e > p && *p == '#')
-		{
-			bool		was_help = (e - p > 7 && memcmp(p, "# HELP ", 7) == 0);
-
 			comment_line(&enc, p, e);
-			if (was_help)
-			{
-				const char *n = p + 7;
-				const char *ne = n;
-
-				while (ne < e && *ne != ' ')
-					ne++;
-				fname_len = Min(ne - n, (long) sizeof(fname) - 1);
-				memcpy(fname, n, fname_len);
-				fname[fname_len] = '\0';
-			}
-		}
 		else if (e > p)
-			sample_line(&enc, p, e, fname, fname_len);
+			sample_line(&enc, p, e);
 		p = nl ? nl + 1 : end;
 	}
 	close_family(&enc);

@@ -43,30 +43,56 @@ slot_name(PromHookCounters *c, int slot)
 	return name;
 }
 
+/*
+ * One histogram series.  For the protobuf format its native buckets too,
+ * read first: every observation adds to the classic bucket before the
+ * native one, so the classic counts read after can only be higher (by the
+ * statements in between); they are cut to the native total, which the
+ * protobuf sample_count must equal.
+ */
 static void
 write_histogram(PromWriter *w, PromHistogram *h, int nlabels,
 				const char *const *names, const char *const *values)
 {
 	uint64		counts[PGPROM_LATENCY_BUCKETS + 1];
+	uint64		native[PGPROM_NATIVE_BUCKETS];
+	uint64		native_zero = 0;
+	bool		with_native = pgprom_expo_native_wanted(w);
 	int			b;
 
 	if (pg_atomic_read_u64(&h->count) == 0)
 		return;
-	for (b = 0; b <= PGPROM_LATENCY_BUCKETS; b++)
-		counts[b] = pg_atomic_read_u64(&h->buckets[b]);
+	if (with_native)
+	{
+		uint64		total;
+
+		native_zero = pg_atomic_read_u64(&h->native_zero);
+		total = native_zero;
+		for (b = 0; b < PGPROM_NATIVE_BUCKETS; b++)
+		{
+			native[b] = pg_atomic_read_u64(&h->native[b]);
+			total += native[b];
+		}
+		pg_read_barrier();
+		for (b = 0; b <= PGPROM_LATENCY_BUCKETS; b++)
+		{
+			counts[b] = Min(pg_atomic_read_u64(&h->buckets[b]), total);
+			total -= counts[b];
+		}
+		counts[PGPROM_LATENCY_BUCKETS] += total;	/* what the cut left */
+	}
+	else
+	{
+		for (b = 0; b <= PGPROM_LATENCY_BUCKETS; b++)
+			counts[b] = pg_atomic_read_u64(&h->buckets[b]);
+	}
 	pgprom_expo_histogram(w, nlabels, names, values, pgprom_latency_bounds,
 						  PGPROM_LATENCY_BUCKETS, counts,
 						  (double) pg_atomic_read_u64(&h->sum_us) / 1000000.0);
-	if (pgprom_expo_native_wanted(w))
-	{
-		uint64		native[PGPROM_NATIVE_BUCKETS];
-
-		for (b = 0; b < PGPROM_NATIVE_BUCKETS; b++)
-			native[b] = pg_atomic_read_u64(&h->native[b]);
+	if (with_native)
 		pgprom_expo_native(w, PGPROM_NATIVE_SCHEMA, PGPROM_NATIVE_ZERO_THRESHOLD,
-						   pg_atomic_read_u64(&h->native_zero),
-						   PGPROM_NATIVE_MIN_INDEX, native, PGPROM_NATIVE_BUCKETS);
-	}
+						   native_zero, PGPROM_NATIVE_MIN_INDEX, native,
+						   PGPROM_NATIVE_BUCKETS);
 }
 
 void
