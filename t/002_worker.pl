@@ -169,7 +169,8 @@ ok($back, 'terminated worker is restarted and serves again');
 # pg_prom.test_stall_collector makes one collector wait 10 s with interrupts
 # held (as one stuck in an uninterruptible wait would): the scrape is answered
 # after the budget plus the grace second with what finished, /health answers
-# meanwhile, and a scrape queued behind it is served by a new collector.
+# meanwhile, and a scrape queued behind it is served by a new collector; a
+# second collector stuck while the first still is gets waited for.
 {
 	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.scrape_timeout = '1s'");
 	$node->safe_psql('postgres',
@@ -214,6 +215,21 @@ ok($back, 'terminated worker is restarted and serves again');
 	ok($node->log_contains(
 			'Collector "replication" was running; it and those after it report pg_scrape_collector_success 0'),
 		'the log names the collector that was running');
+
+	# a second collector stuck while the first still is: that one is waited
+	# for, not left too, so stuck collectors never hold more than two slots
+	my $r2 = http_get($port2, '/metrics');
+	is($r2->{status}, 200, 'a second stuck collection is answered too');
+	like($r2->{content}, qr/^pg_scrape_collector_success\{collector="replication"\} 0$/m,
+		'reporting the stalled collector');
+	ok($node->log_contains('a collector terminated before is still running'),
+		'the second stuck collector is kept, and the log says why');
+	my $ncollectors = $node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_prom collector'");
+	ok($ncollectors <= 2, "no more than two collectors run ($ncollectors)");
+	my $r3 = http_get($port2, '/metrics');
+	is($r3->{status}, 503, 'until one stops, scrapes get 503');
+	like($r3->{content}, qr/collector is not running/, 'with the reason');
 	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.test_stall_collector");
 	$node->safe_psql('postgres', "ALTER SYSTEM RESET pg_prom.scrape_timeout");
 	$node->reload;
