@@ -3,7 +3,8 @@
 # pg_prom (which it asks for protobuf), a controlled workload runs
 # statements of a known length (pg_sleep(0.05)) in a database of their own,
 # and histogram_quantile() over the native histogram answers close to that
-# length (the classic buckets could only say "between 0.05 and 0.1").  The
+# length (the classic buckets could only say "between 0.05 and 0.1"); an
+# application histogram (pg_prom_histogram_observe) is native too.  The
 # text and OpenMetrics formats are untouched: no native lines, the same
 # content type, and the negotiation picks protobuf only when the scraper
 # prefers it.  The monitoring kit's native-quantile panel has data there.
@@ -122,9 +123,18 @@ sub wait_for_value
 ok(defined wait_for_value('up{job="postgres"} == 1', 60), 'Prometheus scrapes pg_prom');
 
 # the workload: statements of 50 ms in database work, for about 8 s, while
-# Prometheus scrapes every second
+# Prometheus scrapes every second; and an application histogram observing
+# 0.3 (its classic buckets 0.1, 0.5, 1, 5 would put p99 near 0.5)
+$node->safe_psql('postgres', 'CREATE EXTENSION pg_prom');
+$node->safe_psql('postgres',
+	"SELECT pg_prom_metric_define('app_job_seconds', 'histogram', 'Job time.', ARRAY[0.1, 0.5, 1, 5])");
 my $load = $node->background_psql('work');
-$load->query_safe('SELECT pg_sleep(0.05)') for 1 .. 160;
+for my $i (1 .. 160)
+{
+	$load->query_safe('SELECT pg_sleep(0.05)');
+	$node->safe_psql('postgres', "SELECT pg_prom_histogram_observe('app_job_seconds', 0.3)")
+	  if $i % 8 == 0;
+}
 $load->quit;
 
 my $sel = 'pg_statement_duration_seconds{datname="work",command="select"}';
@@ -144,6 +154,11 @@ ok(defined $p50 && $p50 > 0.045 && $p50 < 0.065,
 	'and so is the median (' . ($p50 // 'nothing') . ')');
 diag("native histogram in Prometheus: histogram_count " . ($count // '-')
 	  . ", p99 " . ($p99 // '-') . " s, p50 " . ($p50 // '-') . " s (statements of 0.05 s)");
+my $app_p99 = wait_for_value('histogram_quantile(0.99, sum(rate(app_job_seconds[1m])))', 30);
+diag('application histogram: p99 ' . ($app_p99 // '-') . ' (observations of 0.3)');
+ok(defined $app_p99 && $app_p99 > 0.27 && $app_p99 < 0.33,
+	'an application histogram is native too: its p99 is close to the 0.3 observed ('
+	  . ($app_p99 // 'nothing') . ')');
 my $classic = wait_for_value(
 	'sum(pg_prom_scrapes_total)', 10);
 ok(defined $classic, 'the other families are ingested from the same protobuf scrapes');

@@ -90,6 +90,8 @@ typedef struct AppSeries
 								 * sum */
 	pg_atomic_uint64 buckets[APP_MAX_BOUNDS + 1];	/* per bucket, the last
 													 * +Inf */
+	pg_atomic_uint64 native_zero;	/* native buckets (histograms) */
+	pg_atomic_uint64 native[APP_NATIVE_BUCKETS];
 } AppSeries;
 
 typedef struct AppFamily
@@ -118,6 +120,55 @@ static TimestampTz last_drop_log = 0;
 static AppMetricsShared *app_shared = NULL;
 static HTAB *app_series = NULL;
 static HTAB *app_families = NULL;
+
+/*
+ * The native buckets of a histogram with these bounds: bucket i holds
+ * (2^((i-1)/2^schema), 2^(i/2^schema)]; from a quarter of the first bound
+ * (at or below it: the zero bucket) to four times the last (above it: the
+ * last bucket), at the finest schema that fits APP_NATIVE_BUCKETS.  None
+ * when the first bound is not above 0 (negative observations have no
+ * native buckets here).  A function of the bounds only, so the backends
+ * that observe and the collector that writes agree.
+ */
+void
+pgprom_app_native_layout(const double *bounds, int nbounds,
+						 AppNativeLayout *layout)
+{
+	int			schema;
+
+	memset(layout, 0, sizeof(*layout));
+	if (nbounds < 1 || !(bounds[0] > 0))
+		return;
+	for (schema = 3; schema >= 0; schema--)
+	{
+		double		f = (double) (1 << schema);
+		double		zmin = floor(log2(bounds[0] / 4) * f);
+		double		top = ceil(log2(bounds[nbounds - 1] * 4) * f);
+
+		if (top - zmin <= APP_NATIVE_BUCKETS)
+		{
+			layout->on = true;
+			layout->schema = schema;
+			layout->first_index = (int) zmin + 1;
+			layout->n = (int) (top - zmin);
+			layout->zero_threshold = exp2(zmin / f);
+			return;
+		}
+	}
+}
+
+/* Position in native[] of an observation above the zero threshold. */
+static int
+app_native_slot(const AppNativeLayout *l, double value)
+{
+	double		index = ceil(log2(value) * (double) (1 << l->schema));
+
+	if (index < l->first_index)
+		return 0;
+	if (index >= l->first_index + l->n)
+		return l->n - 1;
+	return (int) index - l->first_index;
+}
 
 static void
 check_available(void)
@@ -591,12 +642,18 @@ apply(AppSeries *s, const AppFamily *f, AppOp op, double value)
 		case APP_OP_OBSERVE:
 			{
 				int			b = 0;
+				AppNativeLayout l;
 
 				if (f == NULL)	/* a histogram series always has its family */
 					return;
 				while (b < f->nbounds && value > f->bounds[b])
 					b++;
 				pg_atomic_fetch_add_u64(&s->buckets[b], 1);
+				pgprom_app_native_layout(f->bounds, f->nbounds, &l);
+				if (l.on && !(value > l.zero_threshold))
+					pg_atomic_fetch_add_u64(&s->native_zero, 1);
+				else if (l.on)
+					pg_atomic_fetch_add_u64(&s->native[app_native_slot(&l, value)], 1);
 				atomic_add_double(&s->value, value);
 			}
 			break;
@@ -733,6 +790,9 @@ update_series(AppSeriesKey *key, AppType type, AppOp op, double value,
 			pg_atomic_init_u64(&s->value, 0);	/* 0.0 has all bits zero */
 			for (i = 0; i <= APP_MAX_BOUNDS; i++)
 				pg_atomic_init_u64(&s->buckets[i], 0);
+			pg_atomic_init_u64(&s->native_zero, 0);
+			for (i = 0; i < APP_NATIVE_BUCKETS; i++)
+				pg_atomic_init_u64(&s->native[i], 0);
 			app_shared->nseries++;
 			f->nseries++;
 		}
@@ -1133,6 +1193,17 @@ pgprom_app_metrics_snapshot(AppSnapshot *snap)
 		c->key = s->key;
 		c->type = s->type;
 		pg_atomic_init_u64(&c->value, pg_atomic_read_u64(&s->value));
+		/* native first: an observation adds to them after the classic one */
+		pg_atomic_init_u64(&c->native_zero, 0);
+		for (i = 0; i < APP_NATIVE_BUCKETS; i++)
+			pg_atomic_init_u64(&c->native[i], 0);
+		if (s->type == APP_HISTOGRAM)
+		{
+			pg_atomic_init_u64(&c->native_zero, pg_atomic_read_u64(&s->native_zero));
+			for (i = 0; i < APP_NATIVE_BUCKETS; i++)
+				pg_atomic_init_u64(&c->native[i], pg_atomic_read_u64(&s->native[i]));
+			pg_read_barrier();
+		}
 		for (i = 0; i <= APP_MAX_BOUNDS; i++)
 			pg_atomic_init_u64(&c->buckets[i], pg_atomic_read_u64(&s->buckets[i]));
 	}
@@ -1158,6 +1229,9 @@ pgprom_app_metrics_snapshot(AppSnapshot *snap)
 		memcpy(&c->value, &bits, sizeof(double));
 		for (b = 0; b <= APP_MAX_BOUNDS; b++)
 			c->buckets[b] = pg_atomic_read_u64(&r->buckets[b]);
+		c->native_zero = pg_atomic_read_u64(&r->native_zero);
+		for (b = 0; b < APP_NATIVE_BUCKETS; b++)
+			c->native[b] = pg_atomic_read_u64(&r->native[b]);
 		c->nlabels = 0;
 		while (off < r->key.labels_len && c->nlabels < APP_MAX_LABEL_PAIRS)
 		{

@@ -14,6 +14,26 @@
 #define APP_MAX_BOUNDS 20		/* histogram upper bounds besides +Inf */
 #define APP_HELP_MAX 256
 
+/*
+ * Native-histogram buckets of an application histogram: exponential, over
+ * a quarter of its first bound to four times its last, at the finest
+ * schema (3 down to 0) that fits APP_NATIVE_BUCKETS (app_native_layout).
+ */
+#define APP_NATIVE_BUCKETS 128
+
+typedef struct AppNativeLayout
+{
+	bool		on;				/* false: the first bound is not above 0, or
+								 * the range does not fit */
+	int			schema;
+	int			first_index;	/* of native[0] */
+	int			n;				/* buckets used */
+	double		zero_threshold;
+} AppNativeLayout;
+
+extern void pgprom_app_native_layout(const double *bounds, int nbounds,
+									 AppNativeLayout *layout);
+
 typedef enum AppType
 {
 	APP_COUNTER,
@@ -42,6 +62,8 @@ typedef struct AppSeriesCopy
 	const char *label_values[APP_MAX_LABEL_PAIRS];
 	double		value;			/* a histogram's sum */
 	uint64		buckets[APP_MAX_BOUNDS + 1];	/* per bucket, the last +Inf */
+	uint64		native_zero;	/* a histogram's native buckets */
+	uint64		native[APP_NATIVE_BUCKETS];
 } AppSeriesCopy;
 
 /* Every family and series, each sorted by name, taken at one moment. */

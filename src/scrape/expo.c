@@ -506,6 +506,26 @@ pgprom_expo_native_wanted(PromWriter *w)
 }
 
 /*
+ * Classic per-bucket counts (n, the last +Inf) cut to total, the count of
+ * the native buckets read before them: an observation adds to its classic
+ * bucket first, so those read after can only be more (by what came in
+ * between).  The first buckets keep theirs, the rest is trimmed; a
+ * shortfall goes to +Inf.  Both then describe total observations.
+ */
+void
+pgprom_expo_cut_counts(uint64 *counts, int n, uint64 total)
+{
+	int			b;
+
+	for (b = 0; b < n; b++)
+	{
+		counts[b] = Min(counts[b], total);
+		total -= counts[b];
+	}
+	counts[n - 1] += total;
+}
+
+/*
  * The exponential buckets of the histogram series just written (its
  * _count line must be the last sample), as one comment line that the
  * protobuf encoder (server/protobuf.c) attaches to that series:

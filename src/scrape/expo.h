@@ -93,6 +93,7 @@ extern void pgprom_expo_columns(PromWriter *w, const PromColumn *cols, int ncols
 /* Native-histogram lines, for the protobuf format only (expo.c). */
 extern void pgprom_expo_set_native(PromWriter *w, bool native);
 extern bool pgprom_expo_native_wanted(PromWriter *w);
+extern void pgprom_expo_cut_counts(uint64 *counts, int n, uint64 total);
 extern void pgprom_expo_native(PromWriter *w, int schema, double zero_threshold,
 							   uint64 zero_count, int first_index,
 							   const uint64 *counts, int n);

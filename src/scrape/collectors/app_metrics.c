@@ -22,6 +22,38 @@
 /* Timestamp of the last log line about a family refused at export. */
 static TimestampTz last_clash_log = 0;
 
+/*
+ * A histogram series; for the protobuf format with its native buckets
+ * (read before the classic ones, which are cut to their total).
+ */
+static void
+write_histogram(PromWriter *w, const AppFamilyCopy *f, AppSeriesCopy *s)
+{
+	AppNativeLayout l;
+	uint64		counts[APP_MAX_BOUNDS + 1];
+	uint64		total;
+	int			i;
+
+	l.on = false;
+	if (pgprom_expo_native_wanted(w))
+		pgprom_app_native_layout(f->bounds, f->nbounds, &l);
+	if (!l.on)
+	{
+		pgprom_expo_histogram(w, s->nlabels, s->label_names, s->label_values,
+							  f->bounds, f->nbounds, s->buckets, s->value);
+		return;
+	}
+	total = s->native_zero;
+	for (i = 0; i < l.n; i++)
+		total += s->native[i];
+	memcpy(counts, s->buckets, sizeof(counts));
+	pgprom_expo_cut_counts(counts, f->nbounds + 1, total);
+	pgprom_expo_histogram(w, s->nlabels, s->label_names, s->label_values,
+						  f->bounds, f->nbounds, counts, s->value);
+	pgprom_expo_native(w, l.schema, l.zero_threshold, s->native_zero,
+					   l.first_index, s->native, l.n);
+}
+
 void
 pgprom_collect_app_metrics(PromWriter *w)
 {
@@ -65,8 +97,7 @@ pgprom_collect_app_metrics(PromWriter *w)
 			if (!open || s->type != f->type)
 				continue;
 			if (f->type == APP_HISTOGRAM)
-				pgprom_expo_histogram(w, s->nlabels, s->label_names, s->label_values,
-									  f->bounds, f->nbounds, s->buckets, s->value);
+				write_histogram(w, f, s);
 			else
 				pgprom_expo_sample(w, NULL, s->nlabels, s->label_names,
 								   s->label_values, s->value);

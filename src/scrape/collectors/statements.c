@@ -45,10 +45,8 @@ slot_name(PromHookCounters *c, int slot)
 
 /*
  * One histogram series.  For the protobuf format its native buckets too,
- * read first: every observation adds to the classic bucket before the
- * native one, so the classic counts read after can only be higher (by the
- * statements in between); they are cut to the native total, which the
- * protobuf sample_count must equal.
+ * read first, and the classic counts cut to their total (which the
+ * protobuf sample_count must equal): pgprom_expo_cut_counts().
  */
 static void
 write_histogram(PromWriter *w, PromHistogram *h, int nlabels,
@@ -75,11 +73,8 @@ write_histogram(PromWriter *w, PromHistogram *h, int nlabels,
 		}
 		pg_read_barrier();
 		for (b = 0; b <= PGPROM_LATENCY_BUCKETS; b++)
-		{
-			counts[b] = Min(pg_atomic_read_u64(&h->buckets[b]), total);
-			total -= counts[b];
-		}
-		counts[PGPROM_LATENCY_BUCKETS] += total;	/* what the cut left */
+			counts[b] = pg_atomic_read_u64(&h->buckets[b]);
+		pgprom_expo_cut_counts(counts, PGPROM_LATENCY_BUCKETS + 1, total);
 	}
 	else
 	{
