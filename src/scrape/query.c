@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * query.c
- *		SPI helpers for collectors that read catalog and statistics views.
+ *		SPI helpers for collectors that read catalog and statistics views,
+ *		and the databases of a render (a catalog scan, not SQL).
  *
  * Each query is prepared once per process and kept (SPI_keepplan), so a
  * scrape pays for execution only; the plan cache replans by itself after
