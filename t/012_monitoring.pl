@@ -137,11 +137,7 @@ my $prom = IPC::Run::start(
 
 sub prom_query
 {
-	my ($expr) = @_;
-	my $r = HTTP::Tiny->new(timeout => 10)->post_form("$prom_url/api/v1/query", { query => $expr });
-	return [] unless $r->{success};
-	my $body = decode_json($r->{content});
-	return $body->{status} eq 'success' ? $body->{data}{result} : [];
+	return prom_query_at($prom_url, @_);
 }
 
 # wait for Prometheus to scrape both servers (and to evaluate the rules)

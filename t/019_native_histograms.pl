@@ -96,11 +96,7 @@ my $prom_url = "http://127.0.0.1:$promport";
 
 sub prom_query
 {
-	my ($expr) = @_;
-	my $r = HTTP::Tiny->new(timeout => 10)->post_form("$prom_url/api/v1/query", { query => $expr });
-	return [] unless $r->{success};
-	my $body = decode_json($r->{content});
-	return $body->{status} eq 'success' ? $body->{data}{result} : [];
+	return prom_query_at($prom_url, @_);
 }
 
 # the value of a one-series query once it has one (at most $timeout s)

@@ -8,6 +8,7 @@ use warnings;
 
 use Exporter 'import';
 use HTTP::Tiny;
+use JSON::PP ();
 use IO::Socket::INET;
 use IO::Select;
 use PostgreSQL::Test::Cluster;
@@ -17,7 +18,7 @@ use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(new_prom_node wait_for_endpoint http_get http_raw
   open_client read_response metrics_of wait_for_metrics check_log_clean
-  worker_pid sample_of cause_deadlock);
+  worker_pid sample_of cause_deadlock prom_query_at);
 
 # A node with pg_prom in shared_preload_libraries and the endpoint on a
 # free loopback port.  Extra configuration lines may follow.
@@ -167,6 +168,17 @@ sub sample_of
 	my ($text, $series) = @_;
 	my ($v) = $text =~ /^\Q$series\E (\S+)$/m;
 	return defined $v ? $v : 0;
+}
+
+# The result of an instant query to the Prometheus at $url: a list of
+# series, empty on any failure.
+sub prom_query_at
+{
+	my ($url, $expr) = @_;
+	my $r = HTTP::Tiny->new(timeout => 10)->post_form("$url/api/v1/query", { query => $expr });
+	return [] unless $r->{success};
+	my $body = JSON::PP::decode_json($r->{content});
+	return $body->{status} eq 'success' ? $body->{data}{result} : [];
 }
 
 1;

@@ -807,13 +807,38 @@ gzip(const char *data, size_t len, StringInfo out)
 	return rc == Z_STREAM_END;
 }
 
-/* Make one format of the body; an allocation failure is a 500, no more. */
+/* The format a gzipped format compresses; any other format itself. */
+static BodyFormat
+gzip_base(BodyFormat format)
+{
+	switch (format)
+	{
+		case BODY_TEXT_GZIP:
+			return BODY_TEXT;
+		case BODY_OPENMETRICS_GZIP:
+			return BODY_OPENMETRICS;
+		case BODY_PROTOBUF_GZIP:
+			return BODY_PROTOBUF;
+		default:
+			return format;
+	}
+}
+
+/*
+ * Make one format of the body (a gzipped one from its base, made first if
+ * it is not yet); an allocation failure is a 500, no more.
+ */
 static bool
 make_body(Collection *c, BodyFormat format)
 {
-	MemoryContext old = MemoryContextSwitchTo(c->cxt);
+	BodyFormat	base = gzip_base(format);
+	MemoryContext old;
 	volatile bool ok = true;
 
+	if (base != format && base != BODY_TEXT && c->bodies[base] == NULL &&
+		!make_body(c, base))
+		return false;
+	old = MemoryContextSwitchTo(c->cxt);
 	PG_TRY();
 	{
 		StringInfo	b = makeStringInfo();
@@ -823,35 +848,14 @@ make_body(Collection *c, BodyFormat format)
 			case BODY_OPENMETRICS:
 				pgprom_openmetrics_from_text(c->text.data, c->text.len, b);
 				break;
-			case BODY_TEXT_GZIP:
-				ok = gzip(c->text.data, c->text.len, b);
-				break;
 			case BODY_PROTOBUF:
 				pgprom_protobuf_from_text(c->text.data, c->text.len, b);
 				break;
-			case BODY_PROTOBUF_GZIP:
-				if (c->bodies[BODY_PROTOBUF] == NULL)
-				{
-					StringInfo	pb = makeStringInfo();
-
-					pgprom_protobuf_from_text(c->text.data, c->text.len, pb);
-					c->bodies[BODY_PROTOBUF] = pb;
-				}
-				ok = gzip(c->bodies[BODY_PROTOBUF]->data,
-						  c->bodies[BODY_PROTOBUF]->len, b);
-				break;
-			case BODY_OPENMETRICS_GZIP:
-				if (c->bodies[BODY_OPENMETRICS] == NULL)
-				{
-					StringInfo	om = makeStringInfo();
-
-					pgprom_openmetrics_from_text(c->text.data, c->text.len, om);
-					c->bodies[BODY_OPENMETRICS] = om;
-				}
-				ok = gzip(c->bodies[BODY_OPENMETRICS]->data,
-						  c->bodies[BODY_OPENMETRICS]->len, b);
-				break;
 			default:
+				if (base == BODY_TEXT)
+					ok = gzip(c->text.data, c->text.len, b);
+				else
+					ok = gzip(c->bodies[base]->data, c->bodies[base]->len, b);
 				break;
 		}
 		if (ok)

@@ -360,73 +360,63 @@ accepts_gzip(const char *v, size_t n)
 	return false;
 }
 
-/*
- * Whether an Accept value prefers OpenMetrics text (1.0.0, or the 0.0.1
- * draft Prometheus also offers) to the classic text format: at least as
- * high a quality as text/plain and the wildcards.  Prometheus 2.x lists
- * OpenMetrics first (q=1), text/plain at q=0.5 and any type at q=0.1;
- * curl and browsers list only wildcards, and get the classic format.
- */
-static bool
-accepts_openmetrics(const char *v, size_t n)
+/* What a media range of Accept is to pg_prom. */
+typedef enum MediaKind
 {
-	size_t		pos = 0;
-	ListElement el;
-	int			om_q = 0;
-	int			text_q = 0;
+	MEDIA_OTHER,
+	MEDIA_TEXT,					/* text/plain and the wildcards */
+	MEDIA_OPENMETRICS,			/* 1.0.0, or the 0.0.1 draft */
+	MEDIA_PROTOBUF,				/* delimited MetricFamily messages */
+	NUM_MEDIA_KINDS
+} MediaKind;
 
-	while (next_element(v, n, &pos, &el))
-	{
-		if (equals_ci(el.value, el.value_len, "application/openmetrics-text"))
-		{
-			if (el.version == NULL ||
-				equals_ci(el.version, el.version_len, "1.0.0") ||
-				equals_ci(el.version, el.version_len, "0.0.1"))
-				om_q = el.q > om_q ? el.q : om_q;
-		}
-		else if (equals_ci(el.value, el.value_len, "text/plain") ||
-				 equals_ci(el.value, el.value_len, "text/*") ||
-				 equals_ci(el.value, el.value_len, "*/*"))
-			text_q = el.q > text_q ? el.q : text_q;
-	}
-	return om_q > 0 && om_q >= text_q;
+static MediaKind
+media_kind(const ListElement *el)
+{
+	if (equals_ci(el->value, el->value_len, "application/openmetrics-text"))
+		return (el->version == NULL ||
+				equals_ci(el->version, el->version_len, "1.0.0") ||
+				equals_ci(el->version, el->version_len, "0.0.1")) ?
+			MEDIA_OPENMETRICS : MEDIA_OTHER;
+	if (equals_ci(el->value, el->value_len, "application/vnd.google.protobuf"))
+		return (el->proto && el->encoding &&
+				el->proto_len == strlen("io.prometheus.client.MetricFamily") &&
+				memcmp(el->proto, "io.prometheus.client.MetricFamily", el->proto_len) == 0 &&
+				equals_ci(el->encoding, el->encoding_len, "delimited")) ?
+			MEDIA_PROTOBUF : MEDIA_OTHER;
+	if (equals_ci(el->value, el->value_len, "text/plain") ||
+		equals_ci(el->value, el->value_len, "text/*") ||
+		equals_ci(el->value, el->value_len, "*/*"))
+		return MEDIA_TEXT;
+	return MEDIA_OTHER;
 }
 
 /*
- * Whether an Accept value prefers the protobuf format (delimited
- * io.prometheus.client.MetricFamily messages) to every text format it
- * accepts: Prometheus with native histograms enabled lists it first.
+ * The format an Accept value prefers among those pg_prom serves: the one
+ * of highest quality, protobuf then OpenMetrics on a tie (Prometheus 2.x
+ * lists OpenMetrics first at q=1, text/plain at q=0.5 and any type at
+ * q=0.1, and protobuf first when native histograms are on; curl and
+ * browsers list only wildcards, and get the classic text).
  */
-static bool
-accepts_protobuf(const char *v, size_t n)
+static void
+preferred_format(const char *v, size_t n, HttpRequest *req)
 {
 	size_t		pos = 0;
 	ListElement el;
-	int			pb_q = 0;
-	int			other_q = 0;
+	int			q[NUM_MEDIA_KINDS] = {0};
 
 	while (next_element(v, n, &pos, &el))
 	{
-		if (equals_ci(el.value, el.value_len, "application/vnd.google.protobuf"))
-		{
-			if (el.proto && el.encoding &&
-				el.proto_len == strlen("io.prometheus.client.MetricFamily") &&
-				memcmp(el.proto, "io.prometheus.client.MetricFamily", el.proto_len) == 0 &&
-				equals_ci(el.encoding, el.encoding_len, "delimited"))
-				pb_q = el.q > pb_q ? el.q : pb_q;
-		}
-		else if ((equals_ci(el.value, el.value_len, "application/openmetrics-text") &&
-				  (el.version == NULL ||
-				   equals_ci(el.version, el.version_len, "1.0.0") ||
-				   equals_ci(el.version, el.version_len, "0.0.1"))) ||
-				 (equals_ci(el.value, el.value_len, "text/plain") &&
-				  (el.version == NULL ||
-				   equals_ci(el.version, el.version_len, "0.0.4"))) ||
-				 equals_ci(el.value, el.value_len, "text/*") ||
-				 equals_ci(el.value, el.value_len, "*/*"))
-			other_q = el.q > other_q ? el.q : other_q;	/* formats we serve */
+		MediaKind	k = media_kind(&el);
+
+		if (el.q > q[k])
+			q[k] = el.q;
 	}
-	return pb_q > 0 && pb_q >= other_q;
+	req->accept_protobuf = q[MEDIA_PROTOBUF] > 0 &&
+		q[MEDIA_PROTOBUF] >= q[MEDIA_OPENMETRICS] &&
+		q[MEDIA_PROTOBUF] >= q[MEDIA_TEXT];
+	req->accept_openmetrics = q[MEDIA_OPENMETRICS] > 0 &&
+		q[MEDIA_OPENMETRICS] >= q[MEDIA_TEXT];
 }
 
 HttpParseResult
@@ -547,10 +537,7 @@ pgprom_http_parse_request(const char *buf, size_t len, HttpRequest *req,
 		else if (equals_ci(p, colon - p, "accept-encoding"))
 			req->accept_gzip = accepts_gzip(v, vend - v);
 		else if (equals_ci(p, colon - p, "accept"))
-		{
-			req->accept_openmetrics = accepts_openmetrics(v, vend - v);
-			req->accept_protobuf = accepts_protobuf(v, vend - v);
-		}
+			preferred_format(v, vend - v, req);
 		else if (equals_ci(p, colon - p, "authorization"))
 		{
 			if (req->has_authorization)
