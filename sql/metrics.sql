@@ -88,19 +88,13 @@ SELECT EXISTS (SELECT 1 FROM scrape
 
 -- pg_stat_io from 16 (collector stat_io), pg_stat_lock from 19 (stat_lock):
 -- on by default where the server has them, one series per cell of the view
-CREATE FUNCTION pg_temp.io_cells() RETURNS bigint LANGUAGE plpgsql AS $$
+-- (the count of a query over a view only servers from that version have)
+CREATE FUNCTION pg_temp.count_from(version int, query text) RETURNS bigint
+LANGUAGE plpgsql AS $$
 DECLARE n bigint := 0;
 BEGIN
-  IF current_setting('server_version_num')::int >= 160000 THEN
-    EXECUTE 'SELECT count(*) FROM pg_catalog.pg_stat_io WHERE hits IS NOT NULL' INTO n;
-  END IF;
-  RETURN n;
-END $$;
-CREATE FUNCTION pg_temp.av_rows() RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint := 0;
-BEGIN
-  IF current_setting('server_version_num')::int >= 190000 THEN
-    EXECUTE 'SELECT count(*) FROM pg_catalog.pg_stat_autovacuum_scores' INTO n;
+  IF current_setting('server_version_num')::int >= version THEN
+    EXECUTE query INTO n;
   END IF;
   RETURN n;
 END $$;
@@ -113,7 +107,8 @@ SELECT (SELECT count(*) FROM scrape
        = CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 1 ELSE 0 END
        AS io_client_reads_from_16,
        (SELECT count(*) FROM scrape WHERE l LIKE 'pg_stat_io_hits_total{%')
-       = pg_temp.io_cells() AS io_series_are_the_view_cells,
+       = pg_temp.count_from(160000, 'SELECT count(*) FROM pg_catalog.pg_stat_io WHERE hits IS NOT NULL')
+         AS io_series_are_the_view_cells,
        (SELECT count(*) FROM scrape
         WHERE l = 'pg_scrape_collector_success{collector="stat_lock"} 1')
        = CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 1 ELSE 0 END
@@ -127,7 +122,8 @@ SELECT (SELECT count(*) FROM scrape
        = CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 1 ELSE 0 END
        AS autovacuum_scores_collector_from_19,
        (SELECT count(*) FROM scrape WHERE l LIKE 'pg_stat_autovacuum_scores_score{%')
-       = least(50, pg_temp.av_rows()) AS autovacuum_scores_top_tables;
+       = least(50, pg_temp.count_from(190000, 'SELECT count(*) FROM pg_catalog.pg_stat_autovacuum_scores'))
+         AS autovacuum_scores_top_tables;
 
 -- pg_stat_wal on every version: this database's creation wrote WAL
 SELECT EXISTS (SELECT 1 FROM scrape WHERE l ~ '^pg_stat_wal_records_total [1-9][0-9]*$')
