@@ -108,6 +108,11 @@ $_->quit for @sessions;
 {
 	$node->safe_psql('postgres', q{
 		DO $$ BEGIN FOR i IN 1..400 LOOP EXECUTE format('CREATE TABLE big_%s (x int)', i); END LOOP; END $$;
+	});
+	# New tables are named at most OWN_REFRESH_MS (2 s) after the last
+	# read of the catalog: wait until they are, then lower the limit.
+	ok(wait_for_metrics($port, qr/relname="big_400"/), 'the 400 new tables are served');
+	$node->safe_psql('postgres', q{
 		ALTER SYSTEM SET pg_prom.max_response_size = '1MB';
 		SELECT pg_reload_conf();
 	});
