@@ -99,6 +99,8 @@ is($node->safe_psql('postgres',
 # --- a table held by a migration is skipped, not waited for ---------------------
 {
 	$node->safe_psql('postgres', 'CREATE TABLE free_t (id int)');
+	# (names of pg_prom.database are read again at most every 2 s)
+	ok(wait_for_metrics($port, qr/relname="free_t"/, 10), 'the new table is named');
 	my $bg = $node->background_psql('postgres');
 	$bg->query_safe('BEGIN; LOCK TABLE own_t IN ACCESS EXCLUSIVE MODE;');
 	my $t0 = time;
