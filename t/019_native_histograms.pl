@@ -120,16 +120,25 @@ ok(defined wait_for_value('up{job="postgres"} == 1', 60), 'Prometheus scrapes pg
 
 # the workload: statements of 50 ms in database work, for about 8 s, while
 # Prometheus scrapes every second; and an application histogram observing
-# 0.3 (its classic buckets 0.1, 0.5, 1, 5 would put p99 near 0.5)
+# 0.3 (its classic buckets 0.1, 0.5, 1, 5 would put p99 near 0.5), and one
+# with negative bounds observing -0.3 three times for each 2 (classic
+# buckets -1, 0, 1, 4 would put the median near -0.17)
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_prom');
 $node->safe_psql('postgres',
 	"SELECT pg_prom_metric_define('app_job_seconds', 'histogram', 'Job time.', ARRAY[0.1, 0.5, 1, 5])");
+$node->safe_psql('postgres',
+	"SELECT pg_prom_metric_define('app_drift_seconds', 'histogram', 'Clock drift.', ARRAY[-1, 0, 1, 4])");
 my $load = $node->background_psql('work');
 for my $i (1 .. 160)
 {
 	$load->query_safe('SELECT pg_sleep(0.05)');
 	$node->safe_psql('postgres', "SELECT pg_prom_histogram_observe('app_job_seconds', 0.3)")
 	  if $i % 8 == 0;
+	$node->safe_psql('postgres',
+		"SELECT pg_prom_histogram_observe('app_drift_seconds', -0.3), pg_prom_histogram_observe('app_drift_seconds', -0.3),"
+		  . " pg_prom_histogram_observe('app_drift_seconds', -0.3), pg_prom_histogram_observe('app_drift_seconds', 2),"
+		  . " pg_prom_histogram_observe('app_drift_seconds', 2)")
+	  if $i % 16 == 0;
 }
 $load->quit;
 
@@ -155,6 +164,18 @@ diag('application histogram: p99 ' . ($app_p99 // '-') . ' (observations of 0.3)
 ok(defined $app_p99 && $app_p99 > 0.27 && $app_p99 < 0.33,
 	'an application histogram is native too: its p99 is close to the 0.3 observed ('
 	  . ($app_p99 // 'nothing') . ')');
+# the signed one: negative buckets in Prometheus (its count, and a median
+# among the -0.3 observations, a 0.9 quantile among the 2 ones)
+my $drift_count = wait_for_value('histogram_count(sum(app_drift_seconds)) == 50', 30);
+is($drift_count, '50', 'a histogram with negative bounds is native, every observation counted');
+my $drift_p50 = wait_for_value('histogram_quantile(0.5, sum(rate(app_drift_seconds[1m])))', 30);
+my $drift_p90 = wait_for_value('histogram_quantile(0.9, sum(rate(app_drift_seconds[1m])))', 30);
+diag('application histogram with negative bounds: p50 ' . ($drift_p50 // '-')
+	  . ', p90 ' . ($drift_p90 // '-') . ' (observations of -0.3 and 2)');
+ok(defined $drift_p50 && $drift_p50 > -0.33 && $drift_p50 < -0.27,
+	'its median is close to the -0.3 observed, from negative buckets (' . ($drift_p50 // 'nothing') . ')');
+ok(defined $drift_p90 && $drift_p90 > 1.8 && $drift_p90 < 2.2,
+	'and its 0.9 quantile close to the 2 observed (' . ($drift_p90 // 'nothing') . ')');
 my $classic = wait_for_value(
 	'sum(pg_prom_scrapes_total)', 10);
 ok(defined $classic, 'the other families are ingested from the same protobuf scrapes');

@@ -123,31 +123,51 @@ static HTAB *app_families = NULL;
 
 /*
  * The native buckets of a histogram with these bounds: bucket i holds
- * (2^((i-1)/2^schema), 2^(i/2^schema)]; from a quarter of the first bound
- * (at or below it: the zero bucket) to four times the last (above it: the
- * last bucket), at the finest schema that fits APP_NATIVE_BUCKETS.  None
- * when the first bound is not above 0 (negative observations have no
- * native buckets here).  A function of the bounds only, so the backends
- * that observe and the collector that writes agree.
+ * (2^((i-1)/2^schema), 2^(i/2^schema)]; from a quarter of the smallest
+ * bound in magnitude (0 aside; at or below it: the zero bucket) to four
+ * times the largest (above it: the last bucket), at the finest schema that
+ * fits APP_NATIVE_BUCKETS.  When the first bound is not above 0, negative
+ * observations are expected: the same buckets again for them (each half of
+ * APP_NATIVE_BUCKETS); otherwise a negative observation counts in the zero
+ * bucket, as it counts in the first classic one.  None when every bound is
+ * 0 (no scale to start from).  A function of the bounds only, so the
+ * backends that observe and the collector that writes agree.
  */
 void
 pgprom_app_native_layout(const double *bounds, int nbounds,
 						 AppNativeLayout *layout)
 {
+	double		smallest = 0;
+	double		largest = 0;
+	bool		negative;
+	int			i;
 	int			schema;
 
 	memset(layout, 0, sizeof(*layout));
-	if (nbounds < 1 || !(bounds[0] > 0))
+	if (nbounds < 1)
 		return;
+	for (i = 0; i < nbounds; i++)
+	{
+		double		m = fabs(bounds[i]);
+
+		if (m > 0 && (smallest == 0 || m < smallest))
+			smallest = m;
+		if (m > largest)
+			largest = m;
+	}
+	if (!(smallest > 0))
+		return;
+	negative = !(bounds[0] > 0);
 	for (schema = 3; schema >= 0; schema--)
 	{
 		double		f = (double) (1 << schema);
-		double		zmin = floor(log2(bounds[0] / 4) * f);
-		double		top = ceil(log2(bounds[nbounds - 1] * 4) * f);
+		double		zmin = floor(log2(smallest / 4) * f);
+		double		top = ceil(log2(largest * 4) * f);
 
-		if (top - zmin <= APP_NATIVE_BUCKETS)
+		if ((top - zmin) * (negative ? 2 : 1) <= APP_NATIVE_BUCKETS)
 		{
 			layout->on = true;
+			layout->negative = negative;
 			layout->schema = schema;
 			layout->first_index = (int) zmin + 1;
 			layout->n = (int) (top - zmin);
@@ -157,17 +177,28 @@ pgprom_app_native_layout(const double *bounds, int nbounds,
 	}
 }
 
-/* Position in native[] of an observation above the zero threshold. */
+/*
+ * Position in native[] of an observation: -1 for the zero bucket (at or
+ * below the zero threshold in magnitude, or negative without negative
+ * buckets).
+ */
 static int
 app_native_slot(const AppNativeLayout *l, double value)
 {
-	double		index = ceil(log2(value) * (double) (1 << l->schema));
+	double		m = fabs(value);
+	double		index;
+	int			slot;
 
+	if (!(m > l->zero_threshold) || (value < 0 && !l->negative))
+		return -1;
+	index = ceil(log2(m) * (double) (1 << l->schema));
 	if (index < l->first_index)
-		return 0;
-	if (index >= l->first_index + l->n)
-		return l->n - 1;
-	return (int) index - l->first_index;
+		slot = 0;
+	else if (index >= l->first_index + l->n)
+		slot = l->n - 1;
+	else
+		slot = (int) index - l->first_index;
+	return value < 0 ? l->n + slot : slot;
 }
 
 static void
@@ -650,10 +681,13 @@ apply(AppSeries *s, const AppFamily *f, AppOp op, double value)
 					b++;
 				pg_atomic_fetch_add_u64(&s->buckets[b], 1);
 				pgprom_app_native_layout(f->bounds, f->nbounds, &l);
-				if (l.on && !(value > l.zero_threshold))
-					pg_atomic_fetch_add_u64(&s->native_zero, 1);
-				else if (l.on)
-					pg_atomic_fetch_add_u64(&s->native[app_native_slot(&l, value)], 1);
+				if (l.on)
+				{
+					int			slot = app_native_slot(&l, value);
+
+					pg_atomic_fetch_add_u64(slot < 0 ? &s->native_zero :
+											&s->native[slot], 1);
+				}
 				atomic_add_double(&s->value, value);
 			}
 			break;

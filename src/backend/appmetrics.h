@@ -16,18 +16,21 @@
 
 /*
  * Native-histogram buckets of an application histogram: exponential, over
- * a quarter of its first bound to four times its last, at the finest
- * schema (3 down to 0) that fits APP_NATIVE_BUCKETS (app_native_layout).
+ * a quarter of its smallest bound (in magnitude, 0 aside) to four times its
+ * largest, at the finest schema (3 down to 0) that fits APP_NATIVE_BUCKETS
+ * (pgprom_app_native_layout).  When a bound is at or below 0 the same
+ * buckets are kept for negative observations too, in the second half.
  */
 #define APP_NATIVE_BUCKETS 128
 
 typedef struct AppNativeLayout
 {
-	bool		on;				/* false: the first bound is not above 0, or
-								 * the range does not fit */
+	bool		on;				/* false: every bound is 0, or the range does
+								 * not fit */
+	bool		negative;		/* native[n .. 2n - 1] count -value */
 	int			schema;
-	int			first_index;	/* of native[0] */
-	int			n;				/* buckets used */
+	int			first_index;	/* of native[0] (and of native[n]) */
+	int			n;				/* buckets used per sign */
 	double		zero_threshold;
 } AppNativeLayout;
 

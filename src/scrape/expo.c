@@ -525,44 +525,66 @@ pgprom_expo_cut_counts(uint64 *counts, int n, uint64 total)
 	counts[n - 1] += total;
 }
 
+/* " first_index c1,c2,...": counts[lo..hi] (first_index 0 when empty). */
+static uint64
+append_native_counts(StringInfo out, int first_index, const uint64 *counts,
+					 int n)
+{
+	uint64		sum = 0;
+	int			lo = 0;
+	int			hi = n - 1;
+	int			i;
+
+	while (lo <= hi && counts[lo] == 0)
+		lo++;
+	while (hi >= lo && counts[hi] == 0)
+		hi--;
+	appendStringInfo(out, " %d ", lo <= hi ? first_index + lo : 0);
+	for (i = lo; i <= hi; i++)
+	{
+		appendStringInfo(out, i > lo ? "," UINT64_FORMAT : UINT64_FORMAT,
+						 counts[i]);
+		sum += counts[i];
+	}
+	return sum;
+}
+
 /*
  * The exponential buckets of the histogram series just written (its
  * _count line must be the last sample), as one comment line that the
  * protobuf encoder (server/protobuf.c) attaches to that series:
  *
  *	# NATIVE schema zero_threshold zero_count count first_index c1,c2,...
+ *		[negative_first_index n1,n2,...]
  *
- * counts[i] is the count of bucket first_index + i (not cumulative);
- * leading and trailing empty buckets are left out.  Nothing is written
+ * (one line).  counts[i] is the count of bucket first_index + i (not
+ * cumulative), negative[i] (when given) that of the negative bucket of the
+ * same index; count is the total of the zero bucket and all others.
+ * Leading and trailing empty buckets are left out.  Nothing is written
  * unless the writer wants native lines and the series was written.
  */
 void
 pgprom_expo_native(PromWriter *w, int schema, double zero_threshold,
 				   uint64 zero_count, int first_index, const uint64 *counts,
-				   int n)
+				   const uint64 *negative, int n)
 {
 	StringInfo	out = w->out;
+	StringInfoData buckets;
 	uint64		count = zero_count;
-	int			lo = 0;
-	int			hi = n - 1;
-	int			i;
 
 	if (!w->native || !w->last_written)
 		return;
-	while (lo <= hi && counts[lo] == 0)
-		lo++;
-	while (hi >= lo && counts[hi] == 0)
-		hi--;
-	for (i = lo; i <= hi; i++)
-		count += counts[i];
+	initStringInfo(&buckets);
+	count += append_native_counts(&buckets, first_index, counts, n);
+	if (negative)
+		count += append_native_counts(&buckets, first_index, negative, n);
 	appendStringInfo(out, "# NATIVE %d ", schema);
 	pgprom_expo_append_double(out, zero_threshold);
-	appendStringInfo(out, " " UINT64_FORMAT " " UINT64_FORMAT " %d ",
-					 zero_count, count, lo <= hi ? first_index + lo : 0);
-	for (i = lo; i <= hi; i++)
-		appendStringInfo(out, i > lo ? "," UINT64_FORMAT : UINT64_FORMAT,
-						 counts[i]);
+	appendStringInfo(out, " " UINT64_FORMAT " " UINT64_FORMAT,
+					 zero_count, count);
+	appendBinaryStringInfo(out, buckets.data, buckets.len);
 	appendStringInfoChar(out, '\n');
+	pfree(buckets.data);
 }
 
 /*

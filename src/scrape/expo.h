@@ -96,7 +96,8 @@ extern bool pgprom_expo_native_wanted(PromWriter *w);
 extern void pgprom_expo_cut_counts(uint64 *counts, int n, uint64 total);
 extern void pgprom_expo_native(PromWriter *w, int schema, double zero_threshold,
 							   uint64 zero_count, int first_index,
-							   const uint64 *counts, int n);
+							   const uint64 *counts, const uint64 *negative,
+							   int n);
 
 extern void pgprom_expo_histogram(PromWriter *w, int nlabels,
 								  const char *const *names, const char *const *values,

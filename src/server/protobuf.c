@@ -15,7 +15,8 @@
  *	LabelPair		1 name, 2 value
  *	Gauge, Counter, Untyped		1 value
  *	Histogram		1 sample_count, 2 sample_sum, 3 bucket, 5 schema,
- *					6 zero_threshold, 7 zero_count, 12 positive_span,
+ *					6 zero_threshold, 7 zero_count, 9 negative_span,
+ *					10 negative_delta, 12 positive_span,
  *					13 positive_delta
  *	Bucket			1 cumulative_count, 2 upper_bound
  *	BucketSpan		1 offset, 2 length
@@ -127,6 +128,8 @@ typedef struct NativePart
 	uint64		count;
 	int			first_index;
 	StringInfoData counts;		/* uint64 per bucket, raw */
+	int			neg_first_index;
+	StringInfoData neg_counts;	/* likewise, negative buckets (or empty) */
 } NativePart;
 
 typedef struct Encoder
@@ -239,6 +242,52 @@ is_le(const LabelRef *l)
 	return l->ne - l->ns == 2 && memcmp(l->ns, "le", 2) == 0;
 }
 
+/*
+ * The buckets of one sign of a native histogram: counts (uint64 each, of
+ * buckets first_index, first_index + 1, ...) as a span for each run of
+ * non-empty buckets (field span_field, its offset from the end of the
+ * previous span) and the non-empty counts as deltas (field delta_field).
+ */
+static void
+put_buckets(StringInfo h, StringInfo spans, int span_field, int delta_field,
+			int first_index, StringInfo counts)
+{
+	const uint64 *c = (const uint64 *) counts->data;
+	int			n = counts->len / (int) sizeof(uint64);
+	int			i = 0;
+	int			next_index = first_index;
+	bool		first = true;
+	int64		prev = 0;
+
+	while (i < n)
+	{
+		int			start;
+
+		if (c[i] == 0)
+		{
+			i++;
+			continue;
+		}
+		start = i;
+		while (i < n && c[i] != 0)
+			i++;
+		resetStringInfo(spans);
+		put_sint(spans, 1, first ? first_index + start :
+				 first_index + start - next_index);
+		put_uint(spans, 2, (uint64) (i - start));
+		put_bytes(h, span_field, spans->data, spans->len);
+		next_index = first_index + i;
+		first = false;
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (c[i] == 0)
+			continue;
+		put_sint(h, delta_field, (int64) c[i] - prev);
+		prev = (int64) c[i];
+	}
+}
+
 /* Close the open Metric (and its histogram) into the family. */
 static void
 close_metric(Encoder *enc)
@@ -255,46 +304,14 @@ close_metric(Encoder *enc)
 		if (enc->have_native)
 		{
 			NativePart *np = &enc->native;
-			const uint64 *c = (const uint64 *) np->counts.data;
-			int			n = np->counts.len / (int) sizeof(uint64);
-			int			i = 0;
-			int			next_index = np->first_index;
-			bool		first = true;
-			int64		prev = 0;
 
 			/* the count the buckets add up to: Prometheus checks it */
 			count = np->count;
 			put_sint(h, 5, np->schema);
 			put_double(h, 6, np->zero_threshold);
 			put_uint(h, 7, np->zero_count);
-			/* a span for each run of non-empty buckets */
-			while (i < n)
-			{
-				int			start;
-
-				if (c[i] == 0)
-				{
-					i++;
-					continue;
-				}
-				start = i;
-				while (i < n && c[i] != 0)
-					i++;
-				resetStringInfo(&spans);
-				put_sint(&spans, 1, first ? np->first_index + start :
-						 np->first_index + start - next_index);
-				put_uint(&spans, 2, (uint64) (i - start));
-				put_bytes(h, 12, spans.data, spans.len);
-				next_index = np->first_index + i;
-				first = false;
-			}
-			for (i = 0; i < n; i++)
-			{
-				if (c[i] == 0)
-					continue;
-				put_sint(h, 13, (int64) c[i] - prev);
-				prev = (int64) c[i];
-			}
+			put_buckets(h, &spans, 9, 10, np->neg_first_index, &np->neg_counts);
+			put_buckets(h, &spans, 12, 13, np->first_index, &np->counts);
 		}
 		resetStringInfo(&enc->scratch);
 		put_uint(&enc->scratch, 1, count);
@@ -464,7 +481,34 @@ sample_line(Encoder *enc, const char *s, const char *e)
 	close_metric(enc);
 }
 
-/* "# NATIVE schema zero_threshold zero_count count first_index c1,c2,..." */
+/* The comma-separated counts [s, e) appended to counts, raw. */
+static void
+parse_counts(StringInfo counts, const char *s, const char *e)
+{
+	char		buf[32];
+
+	while (s < e)
+	{
+		const char *ce = memchr(s, ',', e - s);
+		uint64		v;
+		int			n;
+
+		if (ce == NULL)
+			ce = e;
+		n = Min(ce - s, (long) sizeof(buf) - 1);
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		v = strtou64(buf, NULL, 10);
+		appendBinaryStringInfo(counts, (char *) &v, sizeof(v));
+		s = ce + 1;
+	}
+}
+
+/*
+ * "# NATIVE schema zero_threshold zero_count count first_index c1,c2,...
+ * [negative_first_index n1,n2,...]" (expo.c): fields separated by one
+ * space, the counts possibly empty.
+ */
 static void
 native_line(Encoder *enc, const char *s, const char *e)
 {
@@ -476,16 +520,20 @@ native_line(Encoder *enc, const char *s, const char *e)
 	if (enc->type != MT_HISTOGRAM || !enc->metric_open)
 		return;
 	resetStringInfo(&np->counts);
-	for (field = 0; field < 6 && p < e; field++)
+	resetStringInfo(&np->neg_counts);
+	np->neg_first_index = 0;
+	for (field = 0; field < 8;)
 	{
 		const char *fe = p;
+		int			n;
 
 		while (fe < e && *fe != ' ')
 			fe++;
-		if (field < 5)
+		if (field == 5 || field == 7)
+			parse_counts(field == 5 ? &np->counts : &np->neg_counts, p, fe);
+		else
 		{
-			int			n = Min(fe - p, (long) sizeof(buf) - 1);
-
+			n = Min(fe - p, (long) sizeof(buf) - 1);
 			memcpy(buf, p, n);
 			buf[n] = '\0';
 			switch (field)
@@ -505,32 +553,17 @@ native_line(Encoder *enc, const char *s, const char *e)
 				case 4:
 					np->first_index = atoi(buf);
 					break;
+				case 6:
+					np->neg_first_index = atoi(buf);
+					break;
 			}
 		}
-		else
-		{
-			/* the counts */
-			const char *q = p;
-
-			while (q < fe)
-			{
-				const char *ce = memchr(q, ',', fe - q);
-				uint64		v;
-				int			n;
-
-				if (ce == NULL)
-					ce = fe;
-				n = Min(ce - q, (long) sizeof(buf) - 1);
-				memcpy(buf, q, n);
-				buf[n] = '\0';
-				v = strtou64(buf, NULL, 10);
-				appendBinaryStringInfo(&np->counts, (char *) &v, sizeof(v));
-				q = ce + 1;
-			}
-		}
+		field++;
+		if (fe >= e)
+			break;
 		p = fe + 1;
 	}
-	if (field >= 5)
+	if (field >= 6)
 		enc->have_native = true;
 }
 
@@ -604,6 +637,7 @@ pgprom_protobuf_from_text(const char *text, int len, StringInfo out)
 	initStringInfo(&enc.scratch);
 	initStringInfo(&enc.hist_labels);
 	initStringInfo(&enc.native.counts);
+	initStringInfo(&enc.native.neg_counts);
 
 	while (p < end)
 	{
@@ -626,4 +660,5 @@ pgprom_protobuf_from_text(const char *text, int len, StringInfo out)
 	pfree(enc.scratch.data);
 	pfree(enc.hist_labels.data);
 	pfree(enc.native.counts.data);
+	pfree(enc.native.neg_counts.data);
 }

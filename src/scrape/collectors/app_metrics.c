@@ -44,14 +44,15 @@ write_histogram(PromWriter *w, const AppFamilyCopy *f, AppSeriesCopy *s)
 		return;
 	}
 	total = s->native_zero;
-	for (i = 0; i < l.n; i++)
+	for (i = 0; i < (l.negative ? 2 * l.n : l.n); i++)
 		total += s->native[i];
 	memcpy(counts, s->buckets, sizeof(counts));
 	pgprom_expo_cut_counts(counts, f->nbounds + 1, total);
 	pgprom_expo_histogram(w, s->nlabels, s->label_names, s->label_values,
 						  f->bounds, f->nbounds, counts, s->value);
 	pgprom_expo_native(w, l.schema, l.zero_threshold, s->native_zero,
-					   l.first_index, s->native, l.n);
+					   l.first_index, s->native,
+					   l.negative ? s->native + l.n : NULL, l.n);
 }
 
 void

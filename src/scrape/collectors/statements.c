@@ -86,7 +86,7 @@ write_histogram(PromWriter *w, PromHistogram *h, int nlabels,
 						  (double) pg_atomic_read_u64(&h->sum_us) / 1000000.0);
 	if (with_native)
 		pgprom_expo_native(w, PGPROM_NATIVE_SCHEMA, PGPROM_NATIVE_ZERO_THRESHOLD,
-						   native_zero, PGPROM_NATIVE_MIN_INDEX, native,
+						   native_zero, PGPROM_NATIVE_MIN_INDEX, native, NULL,
 						   PGPROM_NATIVE_BUCKETS);
 }
 
