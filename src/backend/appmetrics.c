@@ -102,6 +102,7 @@ typedef struct AppFamily
 	int			nseries;
 	int			nbounds;
 	double		bounds[APP_MAX_BOUNDS];
+	AppNativeLayout native;		/* from the bounds, set with them */
 	char		help[APP_HELP_MAX];
 } AppFamily;
 
@@ -130,12 +131,13 @@ static HTAB *app_families = NULL;
  * observations are expected: the same buckets again for them (each half of
  * APP_NATIVE_BUCKETS); otherwise a negative observation counts in the zero
  * bucket, as it counts in the first classic one.  None when every bound is
- * 0 (no scale to start from).  A function of the bounds only, so the
- * backends that observe and the collector that writes agree.
+ * 0 (no scale to start from).  Made when a family's bounds are set and
+ * kept with them (AppFamily.native), under the lock held exclusively: the
+ * backends that observe and the collector that writes read the same.
  */
-void
-pgprom_app_native_layout(const double *bounds, int nbounds,
-						 AppNativeLayout *layout)
+static void
+app_native_layout(const double *bounds, int nbounds,
+				  AppNativeLayout *layout)
 {
 	double		smallest = 0;
 	double		largest = 0;
@@ -584,6 +586,7 @@ family_enter(const char *name, AppType type, Oid owner, bool *clash)
 	}
 	else
 		f->nbounds = 0;
+	app_native_layout(f->bounds, f->nbounds, &f->native);
 	return f;
 }
 
@@ -673,17 +676,15 @@ apply(AppSeries *s, const AppFamily *f, AppOp op, double value)
 		case APP_OP_OBSERVE:
 			{
 				int			b = 0;
-				AppNativeLayout l;
 
 				if (f == NULL)	/* a histogram series always has its family */
 					return;
 				while (b < f->nbounds && value > f->bounds[b])
 					b++;
 				pg_atomic_fetch_add_u64(&s->buckets[b], 1);
-				pgprom_app_native_layout(f->bounds, f->nbounds, &l);
-				if (l.on)
+				if (f->native.on)
 				{
-					int			slot = app_native_slot(&l, value);
+					int			slot = app_native_slot(&f->native, value);
 
 					pg_atomic_fetch_add_u64(slot < 0 ? &s->native_zero :
 											&s->native[slot], 1);
@@ -1098,6 +1099,7 @@ pg_prom_metric_define(PG_FUNCTION_ARGS)
 		}
 		f->nbounds = nbounds;
 		memcpy(f->bounds, bounds, nbounds * sizeof(double));
+		app_native_layout(f->bounds, f->nbounds, &f->native);
 	}
 	if (help != NULL)
 		strlcpy(f->help, help, sizeof(f->help));
@@ -1217,6 +1219,7 @@ pgprom_app_metrics_snapshot(AppSnapshot *snap)
 		c->owner = f->owner;
 		c->nbounds = f->nbounds;
 		memcpy(c->bounds, f->bounds, sizeof(c->bounds));
+		c->native = f->native;
 		memcpy(c->help, f->help, APP_HELP_MAX);
 	}
 	hash_seq_init(&seq, app_series);

@@ -18,8 +18,9 @@
  * Native-histogram buckets of an application histogram: exponential, over
  * a quarter of its smallest bound (in magnitude, 0 aside) to four times its
  * largest, at the finest schema (3 down to 0) that fits APP_NATIVE_BUCKETS
- * (pgprom_app_native_layout).  When a bound is at or below 0 the same
- * buckets are kept for negative observations too, in the second half.
+ * (app_native_layout() in appmetrics.c).  When the first bound is at or
+ * below 0 the same buckets are kept for negative observations too, in the
+ * second half.
  */
 #define APP_NATIVE_BUCKETS 128
 
@@ -34,8 +35,6 @@ typedef struct AppNativeLayout
 	double		zero_threshold;
 } AppNativeLayout;
 
-extern void pgprom_app_native_layout(const double *bounds, int nbounds,
-									 AppNativeLayout *layout);
 
 typedef enum AppType
 {
@@ -52,6 +51,7 @@ typedef struct AppFamilyCopy
 	Oid			owner;
 	int			nbounds;
 	double		bounds[APP_MAX_BOUNDS];
+	AppNativeLayout native;		/* a histogram's native buckets */
 	char		help[APP_HELP_MAX];
 } AppFamilyCopy;
 

@@ -29,30 +29,27 @@ static TimestampTz last_clash_log = 0;
 static void
 write_histogram(PromWriter *w, const AppFamilyCopy *f, AppSeriesCopy *s)
 {
-	AppNativeLayout l;
+	const AppNativeLayout *l = &f->native;
 	uint64		counts[APP_MAX_BOUNDS + 1];
 	uint64		total;
 	int			i;
 
-	l.on = false;
-	if (pgprom_expo_native_wanted(w))
-		pgprom_app_native_layout(f->bounds, f->nbounds, &l);
-	if (!l.on)
+	if (!pgprom_expo_native_wanted(w) || !l->on)
 	{
 		pgprom_expo_histogram(w, s->nlabels, s->label_names, s->label_values,
 							  f->bounds, f->nbounds, s->buckets, s->value);
 		return;
 	}
 	total = s->native_zero;
-	for (i = 0; i < (l.negative ? 2 * l.n : l.n); i++)
+	for (i = 0; i < (l->negative ? 2 * l->n : l->n); i++)
 		total += s->native[i];
 	memcpy(counts, s->buckets, sizeof(counts));
 	pgprom_expo_cut_counts(counts, f->nbounds + 1, total);
 	pgprom_expo_histogram(w, s->nlabels, s->label_names, s->label_values,
 						  f->bounds, f->nbounds, counts, s->value);
-	pgprom_expo_native(w, l.schema, l.zero_threshold, s->native_zero,
-					   l.first_index, s->native,
-					   l.negative ? s->native + l.n : NULL, l.n);
+	pgprom_expo_native(w, l->schema, l->zero_threshold, s->native_zero,
+					   l->first_index, s->native,
+					   l->negative ? s->native + l->n : NULL, l->n);
 }
 
 void
