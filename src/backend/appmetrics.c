@@ -55,6 +55,7 @@
 #include "utils/timestamp.h"
 
 #include "backend/appmetrics.h"
+#include "backend/hooks.h"
 #include "compat.h"
 #include "guc.h"
 #include "names.h"
@@ -188,18 +189,18 @@ static int
 app_native_slot(const AppNativeLayout *l, double value)
 {
 	double		m = fabs(value);
-	double		index;
+	int			index;
 	int			slot;
 
 	if (!(m > l->zero_threshold) || (value < 0 && !l->negative))
 		return -1;
-	index = ceil(log2(m) * (double) (1 << l->schema));
+	index = pgprom_native_bucket(m, l->schema);
 	if (index < l->first_index)
 		slot = 0;
 	else if (index >= l->first_index + l->n)
 		slot = l->n - 1;
 	else
-		slot = (int) index - l->first_index;
+		slot = index - l->first_index;
 	return value < 0 ? l->n + slot : slot;
 }
 

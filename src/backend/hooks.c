@@ -306,27 +306,45 @@ counting(void)
 }
 
 /*
- * The native bucket of an observation above the zero threshold:
- * ceil(8 * log2(seconds)), from frexp() and a table instead of a logarithm
- * (seconds = m * 2^e with m in [0.5, 1): the index is 8e plus the smallest
- * j in [-8, 0] with m <= 2^(j/8)), clamped to the buckets kept.
+ * The native bucket of a value above 0 at a schema from 0 to 3:
+ * ceil(2^schema * log2(value)), exactly, from frexp() and a table instead
+ * of a logarithm (whose rounding puts values just above a power of two in
+ * the bucket below): value = m * 2^e with m in [0.5, 1), the index is
+ * 2^schema * e plus the smallest j in [-2^schema, 0] with
+ * m <= 2^(j / 2^schema).  The table holds the schema-3 boundaries, each
+ * the largest double at or below 2^(j/8 - 1) (checked with exact rational
+ * arithmetic), so "m > bound" is exact for every double; a coarser schema
+ * uses every 2nd, 4th or 8th.
+ */
+int
+pgprom_native_bucket(double value, int schema)
+{
+	static const double mantissa_bounds[9] = {
+		0.5, 0.5452538663326287, 0.5946035575013605, 0.6484197773255048,
+		0.7071067811865475, 0.7711054127039704, 0.8408964152537145,
+		0.9170040432046712, 1.0
+	};
+	int			per_octave = 1 << schema;
+	int			step = 8 >> schema;
+	int			e;
+	int			j = 0;
+	double		m = frexp(value, &e);
+
+	Assert(schema >= 0 && schema <= 3 && value > 0);
+	while (j < per_octave && m > mantissa_bounds[j * step])
+		j++;
+	return per_octave * e + (j - per_octave);
+}
+
+/*
+ * The native bucket of a duration above the zero threshold (schema 3),
+ * clamped to the buckets kept.
  */
 int
 pgprom_native_index(double seconds)
 {
-	static const double mantissa_bounds[9] = {
-		0.5, 0.5452538663326288, 0.5946035575013605, 0.6484197773255048,
-		0.7071067811865476, 0.7711054127039704, 0.8408964152537145,
-		0.9170040432046712, 1.0
-	};
-	int			e;
-	int			j = 0;
-	double		m = frexp(seconds, &e);
-	int			index;
+	int			index = pgprom_native_bucket(seconds, PGPROM_NATIVE_SCHEMA);
 
-	while (j < 8 && m > mantissa_bounds[j])
-		j++;
-	index = 8 * e + (j - 8);
 	if (index < PGPROM_NATIVE_MIN_INDEX)
 		index = PGPROM_NATIVE_MIN_INDEX;
 	if (index > PGPROM_NATIVE_MAX_INDEX)

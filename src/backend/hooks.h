@@ -56,6 +56,7 @@ typedef struct PromHistogram
 	pg_atomic_uint64 native[PGPROM_NATIVE_BUCKETS]; /* from MIN_INDEX */
 } PromHistogram;
 
+extern int	pgprom_native_bucket(double value, int schema);
 extern int	pgprom_native_index(double seconds);
 
 /* Counters of one database slot. */
