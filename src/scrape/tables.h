@@ -76,6 +76,8 @@ typedef struct DbCatalog
 	int			nselected_relids;
 	TimestampTz selected_at;
 	int			selected_limit; /* pg_prom.max_tables it was made with */
+	Oid		   *seen_relids;	/* sorted: the tables seen with an entry */
+	int			nseen_relids;
 } DbCatalog;
 
 /*

@@ -226,9 +226,43 @@ blocks(const PgStat_StatTabEntry *e, double *read, double *hit)
 }
 
 /*
- * The numbers of every table and index of db, as the views compute them;
- * a table whose entry vanished since a scrape saw it was dropped: left
- * out, and its catalog asked for again.
+ * The OIDs of the tables of db's catalog for which which[] is true, sorted,
+ * in db->cxt (to outlive the catalog); *relids is freed first.
+ */
+static void
+keep_relids(DbCatalog *db, const bool *which, Oid **relids, int *nrelids)
+{
+	RelCatHeader *h = db->cat;
+	RelCatTable *tables = pgprom_relcat_tables(h);
+	int			t;
+
+	if (*relids)
+		pfree(*relids);
+	*relids = MemoryContextAlloc(db->cxt, sizeof(Oid) * Max(h->ntables, 1));
+	*nrelids = 0;
+	for (t = 0; t < h->ntables; t++)
+	{
+		if (which[t])
+			(*relids)[(*nrelids)++] = tables[t].relid;
+	}
+	qsort(*relids, *nrelids, sizeof(Oid), oid_cmp);
+}
+
+static bool
+in_relids(Oid relid, const Oid *relids, int nrelids)
+{
+	return relids != NULL &&
+		bsearch(&relid, relids, nrelids, sizeof(Oid), oid_cmp) != NULL;
+}
+
+/*
+ * The numbers of every table and index of db, as the views compute them.
+ * A table whose entry vanished since a scrape saw it was dropped: left
+ * out, and its catalog asked for again.  Which tables had an entry is kept
+ * by OID too: a catalog read just before a DROP and installed after it
+ * still lists the dropped table, which must not come back with zeros.  A
+ * table carried over that way but without an entry is not carried again:
+ * the next catalog shows whether it is really there.
  */
 static void
 compute(Numbers *n)
@@ -237,6 +271,8 @@ compute(Numbers *n)
 	RelCatHeader *h = db->cat;
 	RelCatTable *tables = pgprom_relcat_tables(h);
 	RelCatIndex *indexes = pgprom_relcat_indexes(h);
+	bool	   *had;			/* per table: has an entry now */
+	bool		seen_changed = false;
 	int			t;
 
 	n->nt = h->ntables;
@@ -245,6 +281,7 @@ compute(Numbers *n)
 	n->iv = palloc0(sizeof(double) * IV_NUM * Max(h->nindexes, 1));
 	n->skip = palloc0(sizeof(bool) * Max(h->ntables, 1));
 	n->partitioned = palloc0(sizeof(bool) * Max(h->ntables, 1));
+	had = palloc0(sizeof(bool) * Max(h->ntables, 1));
 	for (t = 0; t < h->ntables; t++)
 	{
 		PgStat_StatTabEntry e;
@@ -261,7 +298,12 @@ compute(Numbers *n)
 		n->partitioned[t] = tables[t].relkind == 'p';
 		if (fetch(db->dboid, tables[t].relid, &e))
 		{
-			db->seen[t] = true;
+			had[t] = true;
+			if (!db->seen[t])
+			{
+				db->seen[t] = true;
+				seen_changed = true;
+			}
 			TABV(n, t, TV_SEQ_SCAN) = (double) e.numscans;
 			TABV(n, t, TV_SEQ_TUP_READ) = (double) e.tuples_returned;
 			TABV(n, t, TV_IDX_TUP_FETCH) = (double) e.tuples_fetched;
@@ -287,6 +329,8 @@ compute(Numbers *n)
 			/* dropped since: gone from the scrape, and from the catalog soon */
 			n->skip[t] = true;
 			pgprom_tables_want_refresh(db);
+			if (in_relids(tables[t].relid, db->seen_relids, db->nseen_relids))
+				seen_changed = true;
 			continue;
 		}
 		for (k = tables[t].first_index; k < tables[t].first_index + tables[t].nindexes; k++)
@@ -308,6 +352,9 @@ compute(Numbers *n)
 		if (fetch(db->dboid, tables[t].toastidxid, &e))
 			blocks(&e, &TABV(n, t, TV_TIDX_BLKS_READ), &TABV(n, t, TV_TIDX_BLKS_HIT));
 	}
+	if (seen_changed)
+		keep_relids(db, had, &db->seen_relids, &db->nseen_relids);
+	pfree(had);
 }
 
 /* Scores for the choice: one array sorted by, descending. */
@@ -401,17 +448,7 @@ select_tables(Numbers *n)
 			}
 		}
 
-		/* kept by OID, to outlive the catalog */
-		if (db->selected_relids)
-			pfree(db->selected_relids);
-		db->selected_relids = MemoryContextAlloc(db->cxt, sizeof(Oid) * Max(count, 1));
-		db->nselected_relids = 0;
-		for (t = 0; t < h->ntables; t++)
-		{
-			if (db->selected[t])
-				db->selected_relids[db->nselected_relids++] = tables[t].relid;
-		}
-		qsort(db->selected_relids, db->nselected_relids, sizeof(Oid), oid_cmp);
+		keep_relids(db, db->selected, &db->selected_relids, &db->nselected_relids);
 		db->selected_at = now;
 		db->selected_limit = limit;
 		pfree(activity);
@@ -462,9 +499,12 @@ prepare(DbCatalog *db)
 	db->other_index_labels = NULL;
 	db->labels_server = NULL;
 	for (t = 0; t < h->ntables; t++)
-		db->selected[t] = db->selected_relids != NULL &&
-			bsearch(&tables[t].relid, db->selected_relids, db->nselected_relids,
-					sizeof(Oid), oid_cmp) != NULL;
+	{
+		db->selected[t] = in_relids(tables[t].relid, db->selected_relids,
+									db->nselected_relids);
+		db->seen[t] = in_relids(tables[t].relid, db->seen_relids,
+								db->nseen_relids);
+	}
 	db->render_generation = db->generation;
 }
 
