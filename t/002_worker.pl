@@ -91,7 +91,9 @@ my $t0 = time;
 while (time - $t0 < 30)
 {
 	my $pid = worker_pid($node);
-	if ($pid ne '' && $pid ne $old_pid && http_get($port2, '/health')->{status} == 200)
+	# /ready: its collector is connected too (a collector still connecting
+	# would wait behind the lock on pg_database taken next)
+	if ($pid ne '' && $pid ne $old_pid && http_get($port2, '/ready')->{status} == 200)
 	{
 		$back = 1;
 		last;
@@ -188,7 +190,7 @@ ok($back, 'terminated worker is restarted and serves again');
 	my $health = http_get($port2, '/health');
 	my $htook = time - $h0;
 	is($health->{status}, 200, '/health answers while a collector ignores its cancel');
-	ok($htook < 0.5, "at once ($htook s)");
+	ok($htook < 1, "without waiting for it ($htook s)");
 	my $resp = read_response($stalled, 20);
 	my $took = time - $t0;
 	like($resp, qr{^HTTP/1\.1 200 }, 'the scrape is answered 200');

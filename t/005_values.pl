@@ -15,7 +15,9 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(sleep);
 
-my ($node, $port) = new_prom_node('values', conf => "autovacuum = off\n");
+# no per-database worker visits app: only the test's sessions act there
+my ($node, $port) = new_prom_node('values',
+	conf => "autovacuum = off\npg_prom.other_databases_interval = 0\n");
 $node->start;
 ok(wait_for_endpoint($port), 'endpoint answers');
 $node->safe_psql('postgres', 'CREATE DATABASE app');

@@ -36,7 +36,9 @@ for my $i (1 .. 7)
 my ($rc, $out, $err) = $node->psql('postgres', 'SELECT 1', extra_params => [ '-U', 'app' ]);
 like($err, qr/remaining connection slots are reserved|too many clients/,
 	'ordinary connections are exhausted');
-my $m = metrics_of($port);
+# (since 18 the refused login shows in the backend array until it has
+# exited, which may be just after psql returned)
+my $m = wait_for_metrics($port, qr/^pg_connections_used 7$/m, 10) // metrics_of($port);
 like($m, qr/^pg_up 1$/m, 'metrics are served with max_connections exhausted');
 unlike($m, qr/^pg_scrape_collector_success\{[^}]*\} 0$/m, 'every collector succeeds');
 is(sample_of($m, 'pg_connections_used'), 7, 'and they show the seven sessions');

@@ -211,7 +211,8 @@ SELECT pg_prom_register_query('m_lock', 'SELECT pg_catalog.pg_advisory_lock(4242
 		ok($r->{status} == 200 || ($route eq '/replica' && $r->{status} == 503),
 			"$route answers during the slow scrape");
 	}
-	ok($worst < 0.1, sprintf('and at once (slowest %.3f s)', $worst));
+	# the scrape takes seconds; a loaded machine may delay an answer a little
+	ok($worst < 1, sprintf('without waiting for it (slowest %.3f s)', $worst));
 	my $resp = read_response($scrape, 20);
 	my $took = time - $t0;
 	like($resp, qr{^HTTP/1.1 200}, 'the scrape itself succeeds');
@@ -225,9 +226,11 @@ SELECT pg_prom_register_query('m_lock', 'SELECT pg_catalog.pg_advisory_lock(4242
 }
 ok($node->log_contains(qr/\Qcollector "custom:m_loop" failed: still running past pg_prom.custom_query_timeout: its worker was terminated\E/),
 	'the log says the worker was terminated');
-is($node->safe_psql('postgres',
-	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_prom custom queries'"),
-	'0', 'no custom-query worker is left running');
+# (a terminated or finished worker leaves the process table a moment after
+# the scrape was answered)
+ok($node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_prom custom queries'"),
+	'no custom-query worker is left running');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
 	'0', 'no advisory lock outlives the query that took it');
 ($rc, $out) = mallory_sql('SELECT pg_try_advisory_lock(4242)');
@@ -433,9 +436,9 @@ like($m, qr/^pg_scrape_collector_success\{collector="custom:m_recurse"\} 0$/m,
 	'a custom query cannot call pg_prom_metrics() (no chain of workers)');
 like($m, qr/^pg_scrape_collector_success\{collector="custom:m_huge"\} 0$/m, 'a label over 4 KB fails its query');
 ok($node->log_contains(qr/\Qpg_prom_metrics() cannot be called by pg_prom's own workers\E/), 'with the reason');
-is($node->safe_psql('postgres',
-	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_prom custom queries'"),
-	'0', 'no custom-query worker is left running');
+ok($node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_prom custom queries'"),
+	'no custom-query worker is left running');
 
 # --- 14. pg_prom_metrics() cut short at every point by statement_timeout ------------------------
 # (a catalog read interrupted half-way once stayed behind in the session,

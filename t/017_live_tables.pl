@@ -39,17 +39,17 @@ cmp_ok($took, '<', 10, "within seconds ($took s), with an hour between rounds");
 
 # --- rows written in another database: the next scrape has them ---------------
 $node->safe_psql('fresh', 'INSERT INTO fresh_t SELECT g, \'y\' FROM generate_series(101, 200) g');
-$m = metrics_of($port);    # the writer's session ended: its numbers are flushed
-like($m, qr/^pg_stat_user_tables_n_tup_ins\{datname="fresh",schemaname="public",relname="fresh_t"\} 200$/m,
-	'100 more rows in another database are in the next scrape');
+# The writer's backend publishes its numbers when it exits, which may be
+# just after psql returned: the first scrape after that has them.
+$m = wait_for_metrics($port, qr/^pg_stat_user_tables_n_tup_ins\{datname="fresh",schemaname="public",relname="fresh_t"\} 200$/m, 10);
+ok($m, '100 more rows in another database are in the next scrape');
 like($m, qr/^pg_stat_user_tables_n_live_tup\{datname="fresh",schemaname="public",relname="fresh_t"\} 200$/m,
 	'and its live rows');
 
 # --- index statistics, per index ---------------------------------------------
 $node->safe_psql('fresh', 'SET enable_seqscan = off; SELECT * FROM fresh_t WHERE id = 7; SELECT * FROM fresh_t WHERE id = 8');
-$m = metrics_of($port);
-like($m, qr/^pg_stat_user_indexes_idx_scan_total\{datname="fresh",schemaname="public",relname="fresh_t",indexrelname="fresh_t_pkey"\} 2$/m,
-	'index scans are counted per index');
+$m = wait_for_metrics($port, qr/^pg_stat_user_indexes_idx_scan_total\{datname="fresh",schemaname="public",relname="fresh_t",indexrelname="fresh_t_pkey"\} 2$/m, 10);
+ok($m, 'index scans are counted per index');
 like($m, qr/^pg_stat_user_tables_idx_scan\{datname="fresh",schemaname="public",relname="fresh_t"\} 2$/m,
 	'and summed for the table, as pg_stat_user_tables does');
 my $view = $node->safe_psql('fresh', q{

@@ -18,7 +18,7 @@ use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(new_prom_node wait_for_endpoint http_get http_raw
   open_client read_response metrics_of wait_for_metrics check_log_clean
-  worker_pid sample_of cause_deadlock prom_query_at);
+  worker_pid sample_of cause_deadlock prom_query_at wait_ready);
 
 # A node with pg_prom in shared_preload_libraries and the endpoint on a
 # free loopback port.  Extra configuration lines may follow.
@@ -109,18 +109,33 @@ sub metrics_of
 }
 
 # The first scrape that matches $re within $timeout seconds (default 30),
-# or undef.
+# or undef.  A scrape that is not answered 200 (a collector restarting) is
+# tried again.
 sub wait_for_metrics
 {
 	my ($port, $re, $timeout) = @_;
 	my $deadline = time + ($timeout || 30);
 	while (time < $deadline)
 	{
-		my $m = metrics_of($port);
-		return $m if $m =~ $re;
+		my $r = http_get($port, '/metrics');
+		return $r->{content} if $r->{status} == 200 && $r->{content} =~ $re;
 		sleep 0.2;
 	}
 	return undef;
+}
+
+# Wait until $path (default /ready: the collector is connected) answers 200,
+# at most $timeout seconds (default 30).
+sub wait_ready
+{
+	my ($port, $path, $timeout) = @_;
+	my $deadline = time + ($timeout || 30);
+	while (time < $deadline)
+	{
+		return 1 if http_get($port, $path || '/ready')->{status} == 200;
+		sleep 0.2;
+	}
+	return 0;
 }
 
 sub worker_pid
@@ -145,8 +160,9 @@ sub check_log_clean
 }
 
 # One deadlock in database $db between two sessions updating tables d1 and
-# d2 (one row each, created by the caller) in opposite order; the second
-# session is the victim.
+# d2 (one row each, created by the caller) in opposite order; one of the two
+# is the victim (usually the second: the first's UPDATE is sent first, but
+# nothing orders its arrival).
 sub cause_deadlock
 {
 	my ($node, $db) = @_;
