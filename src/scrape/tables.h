@@ -65,6 +65,7 @@ typedef struct DbCatalog
 	MemoryContext labels_cxt;	/* the label texts; reset with them */
 	bool	   *selected;		/* per table: has its own series */
 	bool	   *seen;			/* per table: had a statistics entry */
+	bool	   *carried;		/* per table: seen only in an earlier catalog */
 	struct LabelText **table_labels;	/* per table: label text, built lazily */
 	struct LabelText **index_labels;	/* per index */
 	struct LabelText *other_table_labels;	/* the "[other]" series */

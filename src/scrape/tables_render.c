@@ -259,10 +259,11 @@ in_relids(Oid relid, const Oid *relids, int nrelids)
  * The numbers of every table and index of db, as the views compute them.
  * A table whose entry vanished since a scrape saw it was dropped: left
  * out, and its catalog asked for again.  Which tables had an entry is kept
- * by OID too: a catalog read just before a DROP and installed after it
- * still lists the dropped table, which must not come back with zeros.  A
- * table carried over that way but without an entry is not carried again:
- * the next catalog shows whether it is really there.
+ * by OID too (seen_relids), and carried into the next catalog: one read
+ * just before a DROP and installed after it still lists the dropped table,
+ * which must not come back with zeros.  A table carried over that way that
+ * has no entry in its new catalog's time is not carried again: the catalog
+ * after shows whether it is really there.
  */
 static void
 compute(Numbers *n)
@@ -271,7 +272,6 @@ compute(Numbers *n)
 	RelCatHeader *h = db->cat;
 	RelCatTable *tables = pgprom_relcat_tables(h);
 	RelCatIndex *indexes = pgprom_relcat_indexes(h);
-	bool	   *had;			/* per table: has an entry now */
 	bool		seen_changed = false;
 	int			t;
 
@@ -281,7 +281,6 @@ compute(Numbers *n)
 	n->iv = palloc0(sizeof(double) * IV_NUM * Max(h->nindexes, 1));
 	n->skip = palloc0(sizeof(bool) * Max(h->ntables, 1));
 	n->partitioned = palloc0(sizeof(bool) * Max(h->ntables, 1));
-	had = palloc0(sizeof(bool) * Max(h->ntables, 1));
 	for (t = 0; t < h->ntables; t++)
 	{
 		PgStat_StatTabEntry e;
@@ -298,12 +297,12 @@ compute(Numbers *n)
 		n->partitioned[t] = tables[t].relkind == 'p';
 		if (fetch(db->dboid, tables[t].relid, &e))
 		{
-			had[t] = true;
 			if (!db->seen[t])
 			{
 				db->seen[t] = true;
 				seen_changed = true;
 			}
+			db->carried[t] = false;
 			TABV(n, t, TV_SEQ_SCAN) = (double) e.numscans;
 			TABV(n, t, TV_SEQ_TUP_READ) = (double) e.tuples_returned;
 			TABV(n, t, TV_IDX_TUP_FETCH) = (double) e.tuples_fetched;
@@ -329,7 +328,8 @@ compute(Numbers *n)
 			/* dropped since: gone from the scrape, and from the catalog soon */
 			n->skip[t] = true;
 			pgprom_tables_want_refresh(db);
-			if (in_relids(tables[t].relid, db->seen_relids, db->nseen_relids))
+			if (db->carried[t] &&
+				in_relids(tables[t].relid, db->seen_relids, db->nseen_relids))
 				seen_changed = true;
 			continue;
 		}
@@ -353,8 +353,15 @@ compute(Numbers *n)
 			blocks(&e, &TABV(n, t, TV_TIDX_BLKS_READ), &TABV(n, t, TV_TIDX_BLKS_HIT));
 	}
 	if (seen_changed)
-		keep_relids(db, had, &db->seen_relids, &db->nseen_relids);
-	pfree(had);
+	{
+		/* had an entry in this catalog's time, even if dropped since */
+		bool	   *keep = palloc(sizeof(bool) * Max(h->ntables, 1));
+
+		for (t = 0; t < h->ntables; t++)
+			keep[t] = db->seen[t] && !db->carried[t];
+		keep_relids(db, keep, &db->seen_relids, &db->nseen_relids);
+		pfree(keep);
+	}
 }
 
 /* Scores for the choice: one array sorted by, descending. */
@@ -492,6 +499,7 @@ prepare(DbCatalog *db)
 	old = MemoryContextSwitchTo(db->render_cxt);
 	db->selected = palloc0(sizeof(bool) * Max(h->ntables, 1));
 	db->seen = palloc0(sizeof(bool) * Max(h->ntables, 1));
+	db->carried = palloc0(sizeof(bool) * Max(h->ntables, 1));
 	db->table_labels = palloc0(sizeof(LabelText *) * Max(h->ntables, 1));
 	db->index_labels = palloc0(sizeof(LabelText *) * Max(h->nindexes, 1));
 	MemoryContextSwitchTo(old);
@@ -502,8 +510,8 @@ prepare(DbCatalog *db)
 	{
 		db->selected[t] = in_relids(tables[t].relid, db->selected_relids,
 									db->nselected_relids);
-		db->seen[t] = in_relids(tables[t].relid, db->seen_relids,
-								db->nseen_relids);
+		db->seen[t] = db->carried[t] =
+			in_relids(tables[t].relid, db->seen_relids, db->nseen_relids);
 	}
 	db->render_generation = db->generation;
 }
