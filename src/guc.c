@@ -55,6 +55,7 @@ uint64		pgprom_collector_mask = ~UINT64CONST(0);
 int			pgprom_other_databases_interval_s = 60;
 char	   *pgprom_server_label = NULL;
 char	   *pgprom_test_stall_collector = NULL;
+int			pgprom_test_catalog_handoff_delay_ms = 0;
 int			pgprom_stat_statements_limit = 100;
 int			pgprom_max_tables = 1000;
 char	   *pgprom_custom_query_role = NULL;
@@ -298,6 +299,19 @@ pgprom_define_settings(const char *const *routes, const char *const *names,
 							   PGC_SIGHUP,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
+
+	/*
+	 * Fault injection for the test of a catalog read before a DROP and handed
+	 * over after it (tables_worker.c): hidden, superuser only.
+	 */
+	DefineCustomIntVariable("pg_prom.test_catalog_handoff_delay",
+							"For tests only: per-database workers wait this long between reading a catalog and handing it over.",
+							"Zero (the default) for no wait.",
+							&pgprom_test_catalog_handoff_delay_ms,
+							0, 0, 10000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_SUPERUSER_ONLY,
+							NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("pg_prom.track_statements",
 							 "Time top-level statements and transactions into latency histograms.",

@@ -74,6 +74,7 @@ extern uint64 pgprom_collector_mask;	/* pg_prom.collectors, a bit per
 extern int	pgprom_other_databases_interval_s;
 extern char *pgprom_server_label;
 extern char *pgprom_test_stall_collector;
+extern int	pgprom_test_catalog_handoff_delay_ms;
 extern int	pgprom_stat_statements_limit;
 extern int	pgprom_max_tables;
 extern char *pgprom_custom_query_role;

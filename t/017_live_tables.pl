@@ -64,6 +64,48 @@ $node->safe_psql('fresh', 'CREATE TABLE doomed (id int); INSERT INTO doomed VALU
 ok(wait_for_metrics($port, qr/relname="doomed"/, 20), 'a new table of another database is named after a refresh on demand');
 $node->safe_psql('fresh', 'DROP TABLE doomed');
 unlike(metrics_of($port), qr/relname="doomed"/, 'a dropped table is gone at the next scrape');
+
+# A catalog read just before a DROP and handed over after it still lists the
+# dropped table: it must stay out, not come back with zeros.  The hidden
+# pg_prom.test_catalog_handoff_delay holds the per-database worker between
+# the two.
+{
+	$node->safe_psql('fresh', 'CREATE TABLE doomed2 (id int); INSERT INTO doomed2 VALUES (1)');
+	ok(wait_for_metrics($port, qr/relname="doomed2"/, 20), 'another table is named');
+	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.test_catalog_handoff_delay = '3s'");
+	$node->reload;
+	sleep 0.5;
+	# a table the collector cannot name makes the next scrapes ask for the
+	# catalog again
+	$node->safe_psql('fresh', 'CREATE TABLE newer (id int); INSERT INTO newer VALUES (1)');
+	my $held = 0;
+	for my $try (1 .. 100)
+	{
+		metrics_of($port);
+		$held = $node->safe_psql('postgres',
+			"SELECT count(*) FROM pg_stat_activity WHERE datname = 'fresh' AND query = 'pg_prom: test delay before the hand-over'");
+		last if $held;
+		sleep 0.1;
+	}
+	ok($held, 'a per-database worker has read the catalog and waits before handing it over');
+	$node->safe_psql('fresh', 'DROP TABLE doomed2');
+	my ($named, $shown) = (0, 0);
+	for my $try (1 .. 100)
+	{
+		my $s = metrics_of($port);
+		$shown++ if $s =~ /relname="doomed2"/;
+		if ($s =~ /relname="newer"/)
+		{
+			$named = 1;
+			last;
+		}
+		sleep 0.1;
+	}
+	ok($named, 'the catalog read before the DROP was handed over (it names the newer table)');
+	is($shown, 0, 'no scrape showed the dropped table again');
+	$node->safe_psql('postgres', 'ALTER SYSTEM RESET pg_prom.test_catalog_handoff_delay');
+	$node->reload;
+}
 $node->safe_psql('postgres', 'DROP DATABASE fresh');
 $m = metrics_of($port);
 unlike($m, qr/datname="fresh"/, 'a dropped database is gone at the next scrape, sizes included');

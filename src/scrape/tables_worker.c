@@ -40,6 +40,7 @@
 #include "utils/timeout.h"
 
 #include "backend/hooks.h"
+#include "guc.h"
 #include "scrape/tables.h"
 #include "workers.h"
 
@@ -54,6 +55,26 @@ job_context(void *arg)
 {
 	errcontext("pg_prom per-database worker reading the relation names of database %u",
 			   *(Oid *) arg);
+}
+
+/*
+ * pg_prom.test_catalog_handoff_delay: wait between the read and the
+ * hand-over (interruptible, holding no relation lock: relcat.c releases
+ * each as it goes), so that a test can drop a table in between.
+ */
+static void
+test_handoff_delay(void)
+{
+	int			waited;
+
+	if (pgprom_test_catalog_handoff_delay_ms <= 0)
+		return;
+	pgstat_report_activity(STATE_RUNNING, "pg_prom: test delay before the hand-over");
+	for (waited = 0; waited < pgprom_test_catalog_handoff_delay_ms; waited += 100)
+	{
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(100 * 1000L);
+	}
 }
 
 void
@@ -112,6 +133,7 @@ pgprom_tables_worker_main(Datum main_arg)
 	initStringInfo(&buf);
 	pgprom_relcat_read(&buf, true);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
+	test_handoff_delay();
 
 	/* hand it over now: buf lives in SPI's memory, gone at SPI_finish() */
 	if ((uint32) buf.len <= job->capacity)
