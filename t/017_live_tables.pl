@@ -72,6 +72,9 @@ unlike(metrics_of($port), qr/relname="doomed"/, 'a dropped table is gone at the 
 {
 	$node->safe_psql('fresh', 'CREATE TABLE doomed2 (id int); INSERT INTO doomed2 VALUES (1)');
 	ok(wait_for_metrics($port, qr/relname="doomed2"/, 20), 'another table is named');
+	my ($rc, $out, $err) = $node->psql('postgres', "ALTER SYSTEM SET pg_prom.test_catalog_handoff_delay = '1h'");
+	like($err, qr/outside the valid range for parameter "pg_prom.test_catalog_handoff_delay" \(0 /,
+		'the test delay is bounded (at most 10 s)');
 	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_prom.test_catalog_handoff_delay = '3s'");
 	$node->reload;
 	sleep 0.5;
